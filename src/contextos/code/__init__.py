@@ -1,0 +1,1 @@
+"""Codebase indexing and search: walk, chunk, tokenize, index, rank."""

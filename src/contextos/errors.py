@@ -1,0 +1,65 @@
+"""The one exception tree of contextos.
+
+Every error that leaves the library is a ``ContextosError``; sqlite3, SDK, HTTP and OS errors are
+wrapped at the boundary where they happen. Messages say what happened and what to do.
+
+    ContextosError
+    ├── ConfigError            bad settings or environment (exit code 2 in the CLI)
+    ├── UserInputError         bad input from a user or a model: paths, queries, ids (exit 2)
+    │   └── PathOutsideRootError   a path that escapes the workspace root
+    ├── StoreError             the SQLite store failed or is corrupt
+    ├── IndexError_            indexing could not complete (named to avoid the builtin)
+    └── EmbeddingError         an embedder could not be loaded or failed to embed
+        └── EmbeddingServerError   an embeddings HTTP server gave a bad or no answer
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ContextosError",
+    "EmbeddingError",
+    "EmbeddingServerError",
+    "IndexError_",
+    "PathOutsideRootError",
+    "StoreError",
+    "UserInputError",
+]
+
+
+class ContextosError(Exception):
+    """Base class of every error contextos raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(ContextosError):
+    """Settings or environment are invalid; the message names the setting to fix."""
+
+    exit_code = 2
+
+
+class UserInputError(ContextosError):
+    """Input from a user or a model is invalid (a path, a query, an id)."""
+
+    exit_code = 2
+
+
+class PathOutsideRootError(UserInputError):
+    """A path resolves outside the workspace root (``..``, absolute, or via a symlink)."""
+
+
+class StoreError(ContextosError):
+    """The SQLite store failed; wraps ``sqlite3.Error``."""
+
+
+class IndexError_(ContextosError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """Indexing could not complete."""
+
+
+class EmbeddingError(ContextosError):
+    """An embedder could not be loaded or could not embed."""
+
+
+class EmbeddingServerError(EmbeddingError):
+    """An OpenAI-compatible embeddings server failed after retries, or answered malformed data."""

@@ -1,0 +1,44 @@
+"""Where contextos keeps its state. This module is the only owner of the home directory.
+
+``$CONTEXTOS_HOME`` (default ``~/.contextos``) holds one SQLite database per workspace under
+``workspaces/``, cached models under ``models/`` and shared caches under ``cache/``. Nothing is
+created at import; callers ask for a directory and it is created then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+__all__ = ["cache_dir", "contextos_home", "models_dir", "workspace_db_path"]
+
+
+def contextos_home() -> Path:
+    """Return the contextos home directory (not created)."""
+    raw = os.environ.get("CONTEXTOS_HOME")
+    return Path(raw).expanduser() if raw else Path.home() / ".contextos"
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_dir() -> Path:
+    """Directory of locally built or cached embedding models (created on demand)."""
+    return _ensure(contextos_home() / "models")
+
+
+def cache_dir() -> Path:
+    """Directory of shared caches, e.g. the embedding cache (created on demand)."""
+    return _ensure(contextos_home() / "cache")
+
+
+def workspace_db_path(root: Path) -> Path:
+    """The database file of the workspace rooted at ``root``: readable name + hash of the path."""
+    resolved = str(root.resolve())
+    digest = hashlib.sha256(resolved.encode()).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", root.resolve().name or "root")[:40]
+    return _ensure(contextos_home() / "workspaces") / f"{name}-{digest}.db"
