@@ -1,0 +1,5 @@
+"""``python -m contextos`` runs the CLI."""
+
+from contextos.cli import main
+
+main()

@@ -1,0 +1,383 @@
+"""Incremental, crash-safe indexing of a workspace into its SQLite database.
+
+A run walks the tree, re-reads only files whose size or mtime changed, re-chunks only files whose
+content hash changed, and removes files that disappeared. Each batch of files is written in one
+transaction that replaces a file's row, chunks, FTS rows, symbols and references together, so a
+``kill -9`` at any moment leaves every file either fully indexed at its old or its new content;
+the next run finds the rest by comparing hashes and completes the index.
+
+Left out: watching the file system (the MCP server drives re-runs) and parallel chunking.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from contextos.code.chunking import chunk_file
+from contextos.code.languages import language_for
+from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
+from contextos.code.tokenize import code_tokens
+from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
+from contextos.embed.protocol import Embedder
+from contextos.settings import Settings
+from contextos.store.db import transaction
+from contextos.types import Chunk, IndexSummary
+
+__all__ = ["Progress", "embed_text", "run_index", "verify_index"]
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``; stages: "scan", "index", "embed"."""
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_BATCH_FILES = 64
+_BATCH_CHUNKS = 1024
+_EMBED_CHARS = 2000
+
+
+@dataclass(slots=True)
+class _Prepared:
+    rel: str
+    digest: str
+    size: int
+    mtime_ns: int
+    language: str
+    chunks: list[Chunk]
+    refs: set[str]
+
+
+def embed_text(chunk: Chunk) -> str:
+    """The text an embedder sees for a chunk: path, context and code, truncated."""
+    return f"{chunk.path}\n{chunk.context}\n{chunk.text}"[:_EMBED_CHARS]
+
+
+@contextmanager
+def _index_lock(db_path: Path) -> Iterator[None]:
+    """One indexer per workspace at a time; a second one waits for the first."""
+    with open(str(db_path) + ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_index(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    root: Path,
+    settings: Settings,
+    embedder: Embedder | None,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Bring the index of ``root`` up to date; see the module docstring for the guarantees."""
+    with _index_lock(db_path):
+        return _Run(conn, root, settings, embedder, progress or (lambda *_: None)).execute()
+
+
+class _Run:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        root: Path,
+        settings: Settings,
+        embedder: Embedder | None,
+        progress: Progress,
+    ) -> None:
+        self.conn, self.root, self.settings = conn, root, settings
+        self.embedder, self.progress = embedder, progress
+        self.summary = IndexSummary(root=str(root), embedder=embedder.name if embedder else "none")
+        self.skipped: Counter[str] = Counter()
+
+    def execute(self) -> IndexSummary:
+        started = time.perf_counter()
+        walked = walk(self.root, max_file_bytes=self.settings.max_file_bytes)
+        self.skipped.update(walked.skipped)
+        stored = {
+            r["path"]: r for r in self.conn.execute("SELECT path, hash, size, mtime_ns FROM files")
+        }
+        seen = {w.rel for w in walked.files}
+        self._delete([p for p in stored if p not in seen], reason="deleted")
+        todo: list[WalkedFile] = []
+        for w in walked.files:
+            row = stored.get(w.rel)
+            if row is not None and row["size"] == w.size and row["mtime_ns"] == w.mtime_ns:
+                self.summary.files_unchanged += 1
+            else:
+                todo.append(w)
+        self.summary.files_seen = len(walked.files)
+        self._process(todo, stored)
+        self._fill_vectors()
+        self._update_merkle()
+        self.summary.skipped = dict(sorted(self.skipped.items()))
+        self.summary.chunks_total = int(
+            self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        )
+        self.summary.seconds = round(time.perf_counter() - started, 3)
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO audit(action, detail) VALUES ('index', ?)",
+                (json.dumps(asdict(self.summary)),),
+            )
+        return self.summary
+
+    def _process(self, todo: list[WalkedFile], stored: dict[str, sqlite3.Row]) -> None:
+        batch: list[_Prepared] = []
+        n_chunks = 0
+        for i, w in enumerate(todo, start=1):
+            prepared = self._prepare(w, stored.get(w.rel))
+            if prepared is not None:
+                batch.append(prepared)
+                n_chunks += len(prepared.chunks)
+            if len(batch) >= _BATCH_FILES or n_chunks >= _BATCH_CHUNKS:
+                self._write(batch, stored)
+                batch, n_chunks = [], 0
+            self.progress("index", i, len(todo))
+        if batch:
+            self._write(batch, stored)
+
+    def _prepare(self, w: WalkedFile, row: sqlite3.Row | None) -> _Prepared | None:
+        try:
+            data = (self.root / w.rel).read_bytes()
+        except OSError:
+            self.skipped["unreadable"] += 1
+            self._delete([w.rel] if row is not None else [], reason="unreadable")
+            return None
+        digest = file_hash(data)
+        if row is not None and row["hash"] == digest:
+            with transaction(self.conn):
+                self.conn.execute(
+                    "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                    (w.size, w.mtime_ns, w.rel),
+                )
+            self.summary.files_unchanged += 1
+            return None
+        reason = classify_content(w.rel, data)
+        if reason is not None:
+            self.skipped[reason] += 1
+            self._delete([w.rel] if row is not None else [], reason=reason)
+            return None
+        text = data.decode("utf-8", errors="replace")
+        if "\ufffd" in text and not _mostly_text(text):
+            self.skipped["binary"] += 1
+            self._delete([w.rel] if row is not None else [], reason="binary")
+            return None
+        language = language_for(w.rel) or "text"
+        chunks = chunk_file(
+            w.rel,
+            text,
+            window_lines=self.settings.window_lines,
+            max_chunk_lines=self.settings.max_chunk_lines,
+        )
+        refs = set(_IDENT.findall(text))
+        if row is None:
+            self.summary.files_added += 1
+        else:
+            self.summary.files_changed += 1
+        return _Prepared(w.rel, digest, w.size, w.mtime_ns, language, chunks, refs)
+
+    def _write(self, batch: list[_Prepared], stored: dict[str, sqlite3.Row]) -> None:
+        all_chunks = [c for p in batch for c in p.chunks]
+        vectors = self._embed(all_chunks)
+        offset = 0
+        with transaction(self.conn):
+            for p in batch:
+                _delete_file(self.conn, p.rel)
+                n = len(p.chunks)
+                _insert_file(
+                    self.conn, p, vectors[offset : offset + n] if vectors is not None else None
+                )
+                offset += n
+        self.summary.chunks_written += len(all_chunks)
+
+    def _embed(self, chunks: list[Chunk]) -> np.ndarray | None:
+        if self.embedder is None or not chunks:
+            return None
+        texts = [embed_text(c) for c in chunks]
+        out = []
+        size = self.settings.embed_batch_size
+        for start in range(0, len(texts), size):
+            out.append(self.embedder.embed_batch(texts[start : start + size]))
+        return np.vstack(out).astype(np.float32)
+
+    def _delete(self, paths: list[str], *, reason: str) -> None:
+        if not paths:
+            return
+        with transaction(self.conn):
+            for path in paths:
+                _delete_file(self.conn, path)
+        if reason == "deleted":
+            self.summary.files_deleted += len(paths)
+
+    def _fill_vectors(self) -> None:
+        """Embed chunks that have no vector (new embedder, or indexed while none was available)."""
+        current = self.embedder.name if self.embedder else "none"
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+        if row is not None and row[0] != current:
+            with transaction(self.conn):
+                self.conn.execute("UPDATE chunks SET vector = NULL")
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", (current,)
+            )
+        if self.embedder is None:
+            return
+        missing = self.conn.execute(
+            "SELECT id, path, start_line, end_line, symbol, kind, language, context, text"
+            " FROM chunks WHERE vector IS NULL"
+        ).fetchall()
+        for start in range(0, len(missing), _BATCH_CHUNKS):
+            rows = missing[start : start + _BATCH_CHUNKS]
+            chunks = [_row_chunk(r) for r in rows]
+            vectors = self._embed(chunks)
+            assert vectors is not None
+            with transaction(self.conn):
+                self.conn.executemany(
+                    "UPDATE chunks SET vector = ? WHERE id = ?",
+                    [(v.tobytes(), r["id"]) for v, r in zip(vectors, rows, strict=True)],
+                )
+            self.progress("embed", start + len(rows), len(missing))
+
+    def _update_merkle(self) -> None:
+        files = {r[0]: r[1] for r in self.conn.execute("SELECT path, hash FROM files")}
+        new = dir_hashes(files)
+        old = {r[0]: r[1] for r in self.conn.execute("SELECT path, hash FROM dirs")}
+        changed = changed_dirs(old, new)
+        if not changed:
+            return
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM dirs")
+            self.conn.executemany("INSERT INTO dirs(path, hash) VALUES (?, ?)", new.items())
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('root_hash', ?)", (new[""],)
+            )
+
+
+def _mostly_text(text: str) -> bool:
+    return text.count("\ufffd") < max(8, len(text) // 100)
+
+
+def _row_chunk(r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        path=r["path"],
+        language=r["language"],
+        start_line=r["start_line"],
+        end_line=r["end_line"],
+        text=r["text"],
+        symbol=r["symbol"],
+        kind=r["kind"],
+        context=r["context"],
+    )
+
+
+def _delete_file(conn: sqlite3.Connection, path: str) -> None:
+    row = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+    if row is None:
+        return
+    conn.execute(
+        "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE path = ?)", (path,)
+    )
+    conn.execute("DELETE FROM chunks WHERE path = ?", (path,))
+    conn.execute("DELETE FROM symbols WHERE path = ?", (path,))
+    conn.execute("DELETE FROM refs WHERE path = ?", (path,))
+    conn.execute("DELETE FROM files_fts WHERE rowid = ?", (row[0],))
+    conn.execute("DELETE FROM files WHERE id = ?", (row[0],))
+
+
+def _names(chunk: Chunk) -> str:
+    symbol = chunk.symbol or ""
+    return " ".join(code_tokens(symbol.replace(".", " "), keep_stopwords=True))
+
+
+def _insert_file(conn: sqlite3.Connection, p: _Prepared, vectors: np.ndarray | None) -> None:
+    cur = conn.execute(
+        "INSERT INTO files(path, hash, size, mtime_ns, language, n_chunks, is_test)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (p.rel, p.digest, p.size, p.mtime_ns, p.language, len(p.chunks), int(is_test_path(p.rel))),
+    )
+    file_id = cur.lastrowid
+    path_tokens = " ".join(code_tokens(p.rel.replace("/", " "), keep_stopwords=True))
+    body_tokens: list[str] = []
+    defined: list[str] = []
+    for i, chunk in enumerate(p.chunks):
+        tokens = code_tokens(chunk.text)
+        body_tokens.extend(tokens)
+        blob = vectors[i].tobytes() if vectors is not None else None
+        cid = conn.execute(
+            "INSERT INTO chunks(path, start_line, end_line, symbol, kind, language, context,"
+            " text, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                chunk.path,
+                chunk.start_line,
+                chunk.end_line,
+                chunk.symbol,
+                chunk.kind,
+                chunk.language,
+                chunk.context,
+                chunk.text,
+                blob,
+            ),
+        ).lastrowid
+        names = _names(chunk)
+        conn.execute(
+            "INSERT INTO chunks_fts(rowid, body, names) VALUES (?, ?, ?)",
+            (cid, " ".join(tokens), f"{names} {path_tokens}"),
+        )
+        if chunk.symbol and chunk.kind != "module":
+            short = chunk.symbol.rsplit(".", 1)[-1]
+            defined.append(chunk.symbol)
+            conn.execute(
+                "INSERT INTO symbols(name, path, chunk_id, kind) VALUES (?, ?, ?, ?)",
+                (short, p.rel, cid, chunk.kind),
+            )
+    conn.execute(
+        "INSERT INTO files_fts(rowid, body, names) VALUES (?, ?, ?)",
+        (
+            file_id,
+            " ".join(body_tokens),
+            path_tokens
+            + " "
+            + " ".join(
+                code_tokens(" ".join(d.replace(".", " ") for d in defined), keep_stopwords=True)
+            ),
+        ),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO refs(path, name) VALUES (?, ?)",
+        [(p.rel, name) for name in p.refs],
+    )
+
+
+def verify_index(conn: sqlite3.Connection) -> list[str]:
+    """Consistency problems of the index (empty when consistent): every file row has exactly
+    its recorded chunks, every chunk has its FTS row and its file, every file its FTS row."""
+    problems: list[str] = []
+    for path, expected, actual in conn.execute(
+        "SELECT f.path, f.n_chunks, COUNT(c.id) FROM files f LEFT JOIN chunks c ON c.path = f.path"
+        " GROUP BY f.path HAVING f.n_chunks != COUNT(c.id)"
+    ):
+        problems.append(f"{path}: {actual} chunks stored, {expected} recorded")
+    orphans = conn.execute(
+        "SELECT COUNT(*) FROM chunks WHERE path NOT IN (SELECT path FROM files)"
+    ).fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} chunks belong to no file")
+    n_chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    n_fts = conn.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+    if n_chunks != n_fts:
+        problems.append(f"{n_chunks} chunks but {n_fts} chunk FTS rows")
+    n_files = conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    n_ffts = conn.execute("SELECT COUNT(*) FROM files_fts").fetchone()[0]
+    if n_files != n_ffts:
+        problems.append(f"{n_files} files but {n_ffts} file FTS rows")
+    return problems

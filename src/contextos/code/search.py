@@ -1,0 +1,233 @@
+"""Hybrid code search: BM25 (chunks and whole files) + vectors + mentions, fused, per file.
+
+Rankings fused with weighted reciprocal-rank fusion (``fusion.rrf``):
+- ``file_bm25``: whole-file BM25 over code-aware tokens (``files_fts``);
+- ``chunk_bm25``: chunk BM25, each file ranked by its best chunk;
+- ``dense``: cosine similarity of chunk vectors, each file by its best chunk;
+- ``mention``: files the query names by path, module, traceback frame or rare symbol.
+Test files are down-weighted unless the query is about tests. Modes: ``hybrid`` uses all,
+``lexical`` all but ``dense``, ``dense`` only ``dense``. Weights are tuned on the dev split only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+
+from contextos.code.fusion import rrf, top_by_score
+from contextos.code.lexical import bm25_search, select_terms
+from contextos.code.mentions import mention_scores
+from contextos.code.query import parse_query
+from contextos.code.vectors import VectorIndex
+from contextos.embed.protocol import Embedder
+from contextos.types import FileHit, SearchHit, SearchMode
+
+__all__ = ["SearchConfig", "search"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """Ranking knobs. Defaults are the values tuned on the localization dev split."""
+
+    rrf_k: float = 60.0
+    w_file_bm25: float = 1.0
+    w_chunk_bm25: float = 1.0
+    w_dense: float = 1.0
+    w_mention: float = 1.0
+    test_penalty: float = 0.5
+    plain_word_weight: float = 0.5
+    names_weight: float = 2.0
+    max_terms: int = 64
+    candidates: int = 400
+    chunk_file_weight: float = 0.5
+
+
+def _weights(config: SearchConfig, mode: SearchMode) -> dict[str, float]:
+    weights = {
+        "file_bm25": config.w_file_bm25,
+        "chunk_bm25": config.w_chunk_bm25,
+        "dense": config.w_dense,
+        "mention": config.w_mention,
+    }
+    if mode == "lexical":
+        weights["dense"] = 0.0
+    elif mode == "dense":
+        weights = {"dense": 1.0}
+    return weights
+
+
+def _files_by_best_chunk(chunk_rank: list[int], chunk_path: dict[int, str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for cid in chunk_rank:
+        seen.setdefault(chunk_path[cid], None)
+    return list(seen)
+
+
+def search(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    embedder: Embedder | None,
+    query: str,
+    *,
+    k: int = 10,
+    files: bool = False,
+    mode: SearchMode = "hybrid",
+    config: SearchConfig | None = None,
+) -> list[SearchHit] | list[FileHit]:
+    """Rank chunks (or files) of the index for ``query``; see the module docstring."""
+    cfg = config or SearchConfig()
+    if embedder is None and mode != "lexical":
+        cfg = replace(cfg, w_dense=0.0)
+        mode = "lexical" if mode == "hybrid" else mode
+    weights = _weights(cfg, mode)
+    parsed = parse_query(query)
+    chunk_rankings: dict[str, list[int]] = {}
+    if weights.get("chunk_bm25"):
+        terms = select_terms(conn, "chunks", parsed.tokens, cfg.max_terms)
+        chunk_rankings["chunk_bm25"] = [
+            cid for cid, _ in bm25_search(conn, "chunks", terms, cfg.candidates, cfg.names_weight)
+        ]
+    if weights.get("dense") and embedder is not None:
+        qvec = embedder.embed_batch([query])[0]
+        chunk_rankings["dense"] = [cid for cid, _ in vectors.search(conn, qvec, cfg.candidates)]
+    chunk_ids = {cid for ranking in chunk_rankings.values() for cid in ranking}
+    chunk_path = _chunk_paths(conn, chunk_ids)
+    file_rankings = {
+        name: _files_by_best_chunk(ranking, chunk_path) for name, ranking in chunk_rankings.items()
+    }
+    all_paths = [r[0] for r in conn.execute("SELECT path FROM files")]
+    if weights.get("file_bm25"):
+        terms = select_terms(conn, "files", parsed.tokens, cfg.max_terms)
+        hits = bm25_search(conn, "files", terms, cfg.candidates, cfg.names_weight)
+        id_path = _file_paths(conn, [fid for fid, _ in hits])
+        file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]
+    if weights.get("mention"):
+        mentions = mention_scores(conn, parsed, all_paths, cfg.plain_word_weight)
+        file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
+    file_scores = rrf(file_rankings, weights, cfg.rrf_k)
+    if not parsed.about_tests and cfg.test_penalty != 1.0:
+        tests = _test_paths(conn, list(file_scores))
+        for p in tests:
+            file_scores[p] *= cfg.test_penalty
+    if files:
+        return _file_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
+    return _chunk_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
+
+
+def _chunk_paths(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    id_list = list(ids)
+    for start in range(0, len(id_list), 500):
+        part = id_list[start : start + 500]
+        marks = ",".join("?" * len(part))
+        out.update(
+            conn.execute(f"SELECT id, path FROM chunks WHERE id IN ({marks})", part).fetchall()
+        )
+    return out
+
+
+def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(conn.execute(f"SELECT id, path FROM files WHERE id IN ({marks})", ids).fetchall())
+
+
+def _test_paths(conn: sqlite3.Connection, paths: list[str]) -> set[str]:
+    out: set[str] = set()
+    for start in range(0, len(paths), 500):
+        part = paths[start : start + 500]
+        marks = ",".join("?" * len(part))
+        out.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT path FROM files WHERE is_test = 1 AND path IN ({marks})", part
+            )
+        )
+    return out
+
+
+def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:
+    if not scored:
+        return []
+    marks = ",".join("?" * len(scored))
+    rows = {
+        r["id"]: r
+        for r in conn.execute(
+            f"SELECT id, path, start_line, end_line, symbol, kind, language, text FROM chunks"
+            f" WHERE id IN ({marks})",
+            [cid for cid, _ in scored],
+        )
+    }
+    return [
+        SearchHit(
+            path=rows[cid]["path"],
+            start_line=rows[cid]["start_line"],
+            end_line=rows[cid]["end_line"],
+            score=round(score, 6),
+            symbol=rows[cid]["symbol"],
+            kind=rows[cid]["kind"],
+            language=rows[cid]["language"],
+            text=rows[cid]["text"],
+        )
+        for cid, score in scored
+        if cid in rows
+    ]
+
+
+def _chunk_scores(
+    file_scores: dict[str, float],
+    chunk_rankings: dict[str, list[int]],
+    chunk_path: dict[int, str],
+    weights: dict[str, float],
+    cfg: SearchConfig,
+) -> dict[int, float]:
+    scores = rrf(chunk_rankings, weights, cfg.rrf_k)
+    for cid in scores:
+        scores[cid] += cfg.chunk_file_weight * file_scores.get(chunk_path.get(cid, ""), 0.0)
+    return scores
+
+
+def _chunk_hits(
+    conn: sqlite3.Connection,
+    file_scores: dict[str, float],
+    chunk_rankings: dict[str, list[int]],
+    weights: dict[str, float],
+    cfg: SearchConfig,
+    k: int,
+) -> list[SearchHit]:
+    ids = {cid for r in chunk_rankings.values() for cid in r}
+    chunk_path = _chunk_paths(conn, ids)
+    scores = _chunk_scores(file_scores, chunk_rankings, chunk_path, weights, cfg)
+    if not scores and file_scores:  # only mentions matched: show the files' first chunks
+        for path in top_by_score(file_scores, k):
+            row = conn.execute(
+                "SELECT id FROM chunks WHERE path = ? ORDER BY start_line LIMIT 1", (path,)
+            ).fetchone()
+            if row:
+                scores[int(row[0])] = file_scores[path]
+    best = top_by_score(scores, k)
+    return _load_hits(conn, [(cid, scores[cid]) for cid in best])
+
+
+def _file_hits(
+    conn: sqlite3.Connection,
+    file_scores: dict[str, float],
+    chunk_rankings: dict[str, list[int]],
+    weights: dict[str, float],
+    cfg: SearchConfig,
+    k: int,
+) -> list[FileHit]:
+    best_files = top_by_score(file_scores, k)
+    ids = {cid for r in chunk_rankings.values() for cid in r}
+    chunk_path = _chunk_paths(conn, ids)
+    cscores = rrf(chunk_rankings, weights, cfg.rrf_k)
+    per_file: dict[str, list[tuple[int, float]]] = {p: [] for p in best_files}
+    for cid in top_by_score(cscores, len(cscores)):
+        path = chunk_path.get(cid)
+        if path in per_file and len(per_file[path]) < 3:
+            per_file[path].append((cid, cscores[cid]))
+    return [
+        FileHit(path=p, score=round(file_scores[p], 6), chunks=_load_hits(conn, per_file[p]))
+        for p in best_files
+    ]

@@ -1,0 +1,207 @@
+"""``Workspace``: the library's front door for one repository.
+
+    ws = Workspace(Path("."))
+    ws.index()                       # incremental, crash-safe
+    ws.search("parse config", k=10)  # -> list[SearchHit]
+    ws.search("...", files=True)     # -> list[FileHit]
+
+A workspace owns one SQLite database under ``$CONTEXTOS_HOME/workspaces`` (or ``db_path``) and
+resolves its embedder lazily, once, on first need. It never prints; warnings are collected in
+``warnings`` for the caller to show.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, overload
+
+from contextos.code.indexer import Progress, run_index, verify_index
+from contextos.code.schema import MIGRATIONS
+from contextos.code.search import SearchConfig, search
+from contextos.code.vectors import VectorIndex
+from contextos.embed.protocol import Embedder
+from contextos.errors import PathOutsideRootError, UserInputError
+from contextos.home import workspace_db_path
+from contextos.settings import Settings, load_settings
+from contextos.store.db import connect
+from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
+
+__all__ = ["Workspace"]
+
+_MAX_QUERY_CHARS = 100_000
+
+
+class Workspace:
+    """One indexed repository. Thread-compatible, not thread-safe: one per thread."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        settings: Settings | None = None,
+        *,
+        db_path: Path | None = None,
+        embedder: Embedder | Literal["auto"] | None = "auto",
+    ) -> None:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise UserInputError(f"workspace path does not exist: {path}")
+        if not path.is_dir():
+            raise UserInputError(f"workspace path is not a directory: {path}")
+        self.root = path.resolve()
+        self.settings = settings or load_settings(self.root)
+        self.db_path = db_path or workspace_db_path(self.root)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = connect(self.db_path, MIGRATIONS)
+        self._vectors = VectorIndex()
+        self._embedder: Embedder | None = None
+        self._embedder_resolved = embedder != "auto"
+        if embedder != "auto":
+            self._embedder = embedder
+        self.warnings: list[str] = []
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise UserInputError("workspace is closed")
+        return self._conn
+
+    def embedder(self, progress: Progress | None = None) -> Embedder | None:
+        """The embedder, resolved on first call (may build a model once, reporting progress)."""
+        if not self._embedder_resolved:
+            from contextos.embed.cache import CachedEmbedder
+            from contextos.embed.resolve import resolve_embedder
+
+            inner, warnings = resolve_embedder(self.settings, progress=progress)
+            self.warnings.extend(warnings)
+            self._embedder = CachedEmbedder(inner) if inner is not None else None
+            self._embedder_resolved = True
+        return self._embedder
+
+    def index(self, progress: Progress | None = None) -> IndexSummary:
+        """Bring the index up to date with the files on disk."""
+        embedder = self.embedder(progress)
+        summary = run_index(self.conn, self.db_path, self.root, self.settings, embedder, progress)
+        summary.warnings.extend(self.warnings)
+        self._vectors.invalidate()
+        return summary
+
+    @overload
+    def search(
+        self,
+        query: str,
+        k: int = ...,
+        *,
+        files: Literal[False] = ...,
+        mode: SearchMode = ...,
+        config: SearchConfig | None = ...,
+    ) -> list[SearchHit]: ...
+
+    @overload
+    def search(
+        self,
+        query: str,
+        k: int = ...,
+        *,
+        files: Literal[True],
+        mode: SearchMode = ...,
+        config: SearchConfig | None = ...,
+    ) -> list[FileHit]: ...
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        files: bool = False,
+        mode: SearchMode = "hybrid",
+        config: SearchConfig | None = None,
+    ) -> list[SearchHit] | list[FileHit]:
+        """Ranked chunks, or files with ``files=True``. Raises ``UserInputError`` on bad input."""
+        if not query.strip():
+            raise UserInputError("empty query: say what to search for")
+        if k < 1:
+            raise UserInputError(f"k must be at least 1, got {k}")
+        if mode not in ("hybrid", "lexical", "dense"):
+            raise UserInputError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
+        embedder = None if mode == "lexical" else self._search_embedder()
+        return search(
+            self.conn,
+            self._vectors,
+            embedder,
+            query[:_MAX_QUERY_CHARS],
+            k=k,
+            files=files,
+            mode=mode,
+            config=config,
+        )
+
+    def _search_embedder(self) -> Embedder | None:
+        embedder = self.embedder()
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+        if embedder is None or row is None or row[0] != embedder.name:
+            if embedder is not None and row is not None and row[0] != "none":
+                self.warnings.append(
+                    f"index was embedded with {row[0]}, not {embedder.name}: re-run index;"
+                    " searching lexically meanwhile"
+                )
+            return None
+        return embedder
+
+    def verify(self) -> list[str]:
+        """Consistency problems of the index; empty when it is consistent."""
+        return verify_index(self.conn)
+
+    def indexed_paths(self) -> list[str]:
+        """Relative posix paths of all indexed files, sorted."""
+        return [r[0] for r in self.conn.execute("SELECT path FROM files ORDER BY path")]
+
+    def status(self) -> dict[str, object]:
+        """Counts and facts about the index."""
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        last = self.conn.execute(
+            "SELECT ts FROM audit WHERE action = 'index' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return {
+            "root": str(self.root),
+            "db_path": str(self.db_path),
+            "files": int(self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]),
+            "chunks": int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]),
+            "embedded_chunks": int(
+                self.conn.execute(
+                    "SELECT COUNT(*) FROM chunks WHERE vector IS NOT NULL"
+                ).fetchone()[0]
+            ),
+            "embedder": meta.get("embedder", "none"),
+            "root_hash": meta.get("root_hash"),
+            "last_indexed": last[0] if last else None,
+        }
+
+    def resolve_path(self, path: str) -> Path:
+        """Resolve a user- or model-supplied path inside the root, or raise a clear error."""
+        if "\x00" in path:
+            raise UserInputError("path contains a NUL byte")
+        candidate = Path(path)
+        full = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
+        if not full.is_relative_to(self.root):
+            raise PathOutsideRootError(
+                f"path {path!r} is outside the workspace root {self.root}; use a path inside it"
+            )
+        return full
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,145 @@
+"""Shared fixtures: an isolated CONTEXTOS_HOME per test, a network guard, git repo builders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own CONTEXTOS_HOME, and no hub lookups."""
+    home = tmp_path / "contextos-home"
+    monkeypatch.setenv("CONTEXTOS_HOME", str(home))
+    monkeypatch.setenv("CONTEXTOS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for var in ("CONTEXTOS_EMBEDDER", "CONTEXTOS_EMBED_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection that is not to loopback: un-faked model or hub calls are bugs."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
+            if host not in _LOOPBACK:
+                raise OSError(f"test tried to reach {host}: only loopback is allowed")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+RepoMaker = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> RepoMaker:
+    """Create a real git repository with the given files committed."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        repo = tmp_path / f"repo{next(counter)}"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        write_files(repo, files)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "init")
+        return repo
+
+    return make
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+class HashingEmbedder:
+    """A real, deterministic Embedder: hashed bag of code tokens. For tests that need vectors
+    but not a trained model; it is a full implementation of the protocol, not a mock."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return f"hashing-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        from contextos.code.tokenize import code_tokens
+
+        self.calls += 1
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for tok in code_tokens(text):
+                out[i, hash(tok) % self._dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
+
+
+@pytest.fixture(scope="session")
+def built_model_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A CONTEXTOS_HOME whose models/ holds the locally built default model (built once)."""
+    home = tmp_path_factory.mktemp("model-home")
+    old = os.environ.get("CONTEXTOS_HOME")
+    os.environ["CONTEXTOS_HOME"] = str(home)
+    os.environ["CONTEXTOS_OFFLINE"] = "1"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        from contextos.embed.resolve import resolve_embedder
+
+        from contextos.settings import Settings
+
+        embedder, warnings = resolve_embedder(Settings())
+        assert embedder is not None, warnings
+    finally:
+        if old is None:
+            os.environ.pop("CONTEXTOS_HOME", None)
+        else:
+            os.environ["CONTEXTOS_HOME"] = old
+    yield home
+
+
+@pytest.fixture
+def default_model(built_model_home: Path, isolated_home: Path) -> Path:
+    """Copy the built default model into this test's CONTEXTOS_HOME."""
+    shutil.copytree(built_model_home / "models", isolated_home / "models", dirs_exist_ok=True)
+    return isolated_home
