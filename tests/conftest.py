@@ -125,7 +125,6 @@ def built_model_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     os.environ["HF_HUB_OFFLINE"] = "1"
     try:
         from contextos.embed.resolve import resolve_embedder
-
         from contextos.settings import Settings
 
         embedder, warnings = resolve_embedder(Settings())

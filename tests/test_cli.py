@@ -27,7 +27,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_index_search_status_json_through_console_script(make_repo: RepoMaker) -> None:
-    repo = make_repo({"calc.py": "def add_numbers(a, b):\n    return a + b\n", "README.md": "# calc\n"})
+    repo = make_repo(
+        {"calc.py": "def add_numbers(a, b):\n    return a + b\n", "README.md": "# calc\n"}
+    )
     env = {"CONTEXTOS_EMBEDDER": "none"}
     indexed = run("index", str(repo), "--json", env=env)
     assert indexed.returncode == 0, indexed.stderr

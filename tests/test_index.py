@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import HashingEmbedder, RepoMaker, git, write_files
 
 from contextos import PathOutsideRootError, UserInputError, Workspace
+from tests.conftest import HashingEmbedder, RepoMaker, git, write_files
 
 PY_MAIN = '''"""Main module."""
 import os

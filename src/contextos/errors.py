@@ -53,7 +53,7 @@ class StoreError(ContextosError):
     """The SQLite store failed; wraps ``sqlite3.Error``."""
 
 
-class IndexError_(ContextosError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(ContextosError):
     """Indexing could not complete."""
 
 

@@ -20,7 +20,7 @@ from typing import Literal, overload
 from contextos.code.indexer import Progress, run_index, verify_index
 from contextos.code.schema import MIGRATIONS
 from contextos.code.search import SearchConfig, search
-from contextos.code.vectors import VectorIndex
+from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.errors import PathOutsideRootError, UserInputError
 from contextos.home import workspace_db_path
@@ -54,7 +54,7 @@ class Workspace:
         self.db_path = db_path or workspace_db_path(self.root)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._conn: sqlite3.Connection | None = connect(self.db_path, MIGRATIONS)
-        self._vectors = VectorIndex()
+        self._snapshots = Snapshots(self.db_path)
         self._embedder: Embedder | None = None
         self._embedder_resolved = embedder != "auto"
         if embedder != "auto":
@@ -84,7 +84,6 @@ class Workspace:
         embedder = self.embedder(progress)
         summary = run_index(self.conn, self.db_path, self.root, self.settings, embedder, progress)
         summary.warnings.extend(self.warnings)
-        self._vectors.invalidate()
         return summary
 
     @overload
@@ -128,7 +127,7 @@ class Workspace:
         embedder = None if mode == "lexical" else self._search_embedder()
         return search(
             self.conn,
-            self._vectors,
+            self._snapshots,
             embedder,
             query[:_MAX_QUERY_CHARS],
             k=k,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import re
 import sqlite3
 import time
 from collections import Counter
@@ -27,6 +26,8 @@ import numpy as np
 from contextos.code.chunking import chunk_file
 from contextos.code.languages import language_for
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
+from contextos.code.snapshots import bump_generation
+from contextos.code.symbols import referenced_identifiers
 from contextos.code.tokenize import code_tokens
 from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
 from contextos.embed.protocol import Embedder
@@ -39,7 +40,6 @@ __all__ = ["Progress", "embed_text", "run_index", "verify_index"]
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: "scan", "index", "embed"."""
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _BATCH_FILES = 64
 _BATCH_CHUNKS = 1024
 _EMBED_CHARS = 2000
@@ -179,7 +179,7 @@ class _Run:
             window_lines=self.settings.window_lines,
             max_chunk_lines=self.settings.max_chunk_lines,
         )
-        refs = set(_IDENT.findall(text))
+        refs = referenced_identifiers(text, language)
         if row is None:
             self.summary.files_added += 1
         else:
@@ -216,6 +216,7 @@ class _Run:
         with transaction(self.conn):
             for path in paths:
                 _delete_file(self.conn, path)
+            bump_generation(self.conn)
         if reason == "deleted":
             self.summary.files_deleted += len(paths)
 
@@ -226,6 +227,7 @@ class _Run:
         if row is not None and row[0] != current:
             with transaction(self.conn):
                 self.conn.execute("UPDATE chunks SET vector = NULL")
+                bump_generation(self.conn)
         with transaction(self.conn):
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", (current,)
@@ -246,6 +248,7 @@ class _Run:
                     "UPDATE chunks SET vector = ? WHERE id = ?",
                     [(v.tobytes(), r["id"]) for v, r in zip(vectors, rows, strict=True)],
                 )
+                bump_generation(self.conn)
             self.progress("embed", start + len(rows), len(missing))
 
     def _update_merkle(self) -> None:
@@ -333,7 +336,7 @@ def _insert_file(conn: sqlite3.Connection, p: _Prepared, vectors: np.ndarray | N
             "INSERT INTO chunks_fts(rowid, body, names) VALUES (?, ?, ?)",
             (cid, " ".join(tokens), f"{names} {path_tokens}"),
         )
-        if chunk.symbol and chunk.kind != "module":
+        if chunk.symbol and chunk.kind != "module" and chunk.symbol not in defined:
             short = chunk.symbol.rsplit(".", 1)[-1]
             defined.append(chunk.symbol)
             conn.execute(

@@ -70,7 +70,7 @@ def m001_code_index(conn: sqlite3.Connection) -> None:
             action TEXT NOT NULL,
             detail TEXT NOT NULL
         );
-        """
+        """,
     )
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 
+from contextos.code.bm25 import query_weights
 from contextos.code.fusion import rrf, top_by_score
-from contextos.code.lexical import bm25_search, select_terms
 from contextos.code.mentions import mention_scores
 from contextos.code.query import parse_query
-from contextos.code.vectors import VectorIndex
+from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.types import FileHit, SearchHit, SearchMode
 
@@ -65,7 +65,7 @@ def _files_by_best_chunk(chunk_rank: list[int], chunk_path: dict[int, str]) -> l
 
 def search(
     conn: sqlite3.Connection,
-    vectors: VectorIndex,
+    snapshots: Snapshots,
     embedder: Embedder | None,
     query: str,
     *,
@@ -80,16 +80,18 @@ def search(
         cfg = replace(cfg, w_dense=0.0)
         mode = "lexical" if mode == "hybrid" else mode
     weights = _weights(cfg, mode)
+    snapshots.names_weight = cfg.names_weight
     parsed = parse_query(query)
     chunk_rankings: dict[str, list[int]] = {}
     if weights.get("chunk_bm25"):
-        terms = select_terms(conn, "chunks", parsed.tokens, cfg.max_terms)
-        chunk_rankings["chunk_bm25"] = [
-            cid for cid, _ in bm25_search(conn, "chunks", terms, cfg.candidates, cfg.names_weight)
-        ]
+        index = snapshots.bm25(conn, "chunks")
+        terms = query_weights(parsed.tokens, index, cfg.max_terms)
+        chunk_rankings["chunk_bm25"] = [cid for cid, _ in index.search(terms, cfg.candidates)]
     if weights.get("dense") and embedder is not None:
         qvec = embedder.embed_batch([query])[0]
-        chunk_rankings["dense"] = [cid for cid, _ in vectors.search(conn, qvec, cfg.candidates)]
+        chunk_rankings["dense"] = [
+            cid for cid, _ in snapshots.vector_index(conn).search(conn, qvec, cfg.candidates)
+        ]
     chunk_ids = {cid for ranking in chunk_rankings.values() for cid in ranking}
     chunk_path = _chunk_paths(conn, chunk_ids)
     file_rankings = {
@@ -97,8 +99,8 @@ def search(
     }
     all_paths = [r[0] for r in conn.execute("SELECT path FROM files")]
     if weights.get("file_bm25"):
-        terms = select_terms(conn, "files", parsed.tokens, cfg.max_terms)
-        hits = bm25_search(conn, "files", terms, cfg.candidates, cfg.names_weight)
+        index = snapshots.bm25(conn, "files")
+        hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
         id_path = _file_paths(conn, [fid for fid, _ in hits])
         file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]
     if weights.get("mention"):

@@ -10,6 +10,7 @@ left out on purpose: identifiers are not English words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["STOPWORDS", "code_tokens", "split_identifier"]
 
@@ -17,11 +18,94 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 STOPWORDS = frozenset(
-    """a an and are as at be but by for from has have if in into is it its of on or so that the
-    their then there these this to was were will with not no can do does did we you i he she they
-    them our your my me what when where which who why how all any some such than too very just
-    also should would could may might must been being am self cls none true false def return
-    import class""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "not",
+        "no",
+        "can",
+        "do",
+        "does",
+        "did",
+        "we",
+        "you",
+        "i",
+        "he",
+        "she",
+        "they",
+        "them",
+        "our",
+        "your",
+        "my",
+        "me",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "how",
+        "all",
+        "any",
+        "some",
+        "such",
+        "than",
+        "too",
+        "very",
+        "just",
+        "also",
+        "should",
+        "would",
+        "could",
+        "may",
+        "might",
+        "must",
+        "been",
+        "being",
+        "am",
+        "self",
+        "cls",
+        "none",
+        "true",
+        "false",
+        "def",
+        "return",
+        "import",
+        "class",
+    ]
 )
 
 
@@ -34,17 +118,23 @@ def split_identifier(word: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=500_000)
+def _expand(word: str, keep_stopwords: bool) -> tuple[str, ...]:
+    low = word.lower()
+    out: list[str] = []
+    if len(low) > 1 and (keep_stopwords or low not in STOPWORDS):
+        out.append(low)
+    parts = split_identifier(word)
+    if len(parts) > 1:
+        out.extend(
+            p for p in parts if len(p) > 1 and p != low and (keep_stopwords or p not in STOPWORDS)
+        )
+    return tuple(out)
+
+
 def code_tokens(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Tokens of ``text`` for BM25: whole identifiers plus their parts, lower-cased."""
     out: list[str] = []
-    for match in _WORD.finditer(text):
-        word = match.group()
-        low = word.lower()
-        if len(low) > 1 and (keep_stopwords or low not in STOPWORDS):
-            out.append(low)
-        parts = split_identifier(word)
-        if len(parts) > 1:
-            out.extend(
-                p for p in parts if len(p) > 1 and p != low and (keep_stopwords or p not in STOPWORDS)
-            )
+    for word in _WORD.findall(text):
+        out.extend(_expand(word, keep_stopwords))
     return out

@@ -3,8 +3,7 @@
 Chosen over sqlite-vec and usearch after measuring (benchmarks/vector_store.py): at 100k vectors
 of dimension 256 an exact matrix product is well under the 50 ms p95 budget, is exact (no recall
 loss), needs no extra index file to keep consistent, and its source of truth stays the ``chunks``
-table. The matrix is loaded lazily and reloaded when SQLite's ``data_version`` says another
-connection committed.
+table. The matrix is loaded lazily and reloaded when the index generation changes.
 """
 
 from __future__ import annotations
@@ -21,21 +20,19 @@ class VectorIndex:
     """Chunk ids and their vectors, kept in step with the database."""
 
     def __init__(self) -> None:
-        self._version: tuple[int, int] | None = None
+        self._generation: str | None = None
+        self._loaded = False
         self._ids: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self._matrix: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
 
-    def invalidate(self) -> None:
-        """Forget the loaded matrix (call after writing through the same connection)."""
-        self._version = None
+    def check(self, generation: str) -> None:
+        """Drop the loaded matrix if the index generation moved on."""
+        if generation != self._generation:
+            self._loaded = False
+            self._generation = generation
 
     def _refresh(self, conn: sqlite3.Connection) -> None:
-        data_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-        count = int(
-            conn.execute("SELECT COUNT(*) FROM chunks WHERE vector IS NOT NULL").fetchone()[0]
-        )
-        version = (data_version, count)
-        if version == self._version:
+        if self._loaded:
             return
         rows = conn.execute("SELECT id, vector FROM chunks WHERE vector IS NOT NULL").fetchall()
         if rows:
@@ -46,7 +43,7 @@ class VectorIndex:
         else:
             self._ids = np.zeros(0, dtype=np.int64)
             self._matrix = np.zeros((0, 0), dtype=np.float32)
-        self._version = version
+        self._loaded = True
 
     def search(
         self, conn: sqlite3.Connection, query: NDArray[np.float32], k: int

@@ -28,7 +28,9 @@ def schema_markdown(title: str, migrations: Sequence[Migration]) -> str:
         conn.close()
     lines = [f"# {title}", "", "Generated from the migrations; do not edit by hand.", ""]
     lines += ["## Migrations", ""]
-    lines += [f"{i}. `{m.__name__}`: {(m.__doc__ or '').strip()}" for i, m in enumerate(migrations, 1)]
+    lines += [
+        f"{i}. `{m.__name__}`: {(m.__doc__ or '').strip()}" for i, m in enumerate(migrations, 1)
+    ]
     lines += ["", "## Objects", ""]
     for kind, name, sql in rows:
         lines += [f"### {kind} `{name}`", "", "```sql", _tidy(sql), "```", ""]

@@ -1,0 +1,84 @@
+"""The vocabulary shared by the per-language rules: what a rule reports, and node helpers.
+
+A language's rules answer two questions about a node met while scanning a file or a class body:
+is it a definition (``match``), and should its children be scanned as if they were at this level
+(``transparent``: namespaces, ``#ifdef`` blocks, parse errors)? Everything else is top-level code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+__all__ = ["LangRules", "Match", "end_row", "field_text", "first_named", "qualify", "text_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One definition found by a rule.
+
+    ``node`` spans the definition with its decorators, ``export`` or ``template`` wrapper; the
+    signature runs from ``head`` to where ``body`` starts (the first line of ``head`` without a
+    body). ``members`` is the node whose children hold methods and nested classes, for containers.
+    ``rows`` overrides the 0-based first/last row of ``node`` (members of a Go ``type (...)``).
+    """
+
+    kind: str
+    name: str
+    node: Node
+    head: Node
+    body: Node | None = None
+    members: Node | None = None
+    rows: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LangRules:
+    """How to find definitions in one grammar's tree."""
+
+    comments: frozenset[str]
+    match: Callable[[Node, bytes], list[Match]]
+    transparent: Callable[[Node], Sequence[Node] | None]
+
+
+def text_of(node: Node, src: bytes) -> str:
+    """The source text of ``node``."""
+    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def field_text(node: Node, field: str, src: bytes) -> str:
+    """The text of ``node``'s child in ``field``, or ``""`` if it has none."""
+    child = node.child_by_field_name(field)
+    return text_of(child, src) if child is not None else ""
+
+
+def end_row(node: Node) -> int:
+    """The 0-based last row holding text of ``node`` (a node ending in a newline ends a row
+    early: its end point is column 0 of the next row)."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point.row else row
+
+
+def first_named(node: Node, types: frozenset[str]) -> Node | None:
+    """The first named child of ``node`` whose type is in ``types``."""
+    for child in node.named_children:
+        if child.type in types:
+            return child
+    return None
+
+
+_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+
+
+def qualify(name: str) -> str:
+    """A definition name as a dotted symbol: ``ns::Foo<T>::bar`` → ``ns.Foo.bar``."""
+    name = "".join(name.split())
+    for _ in range(4):
+        stripped = _TEMPLATE_ARGS.sub("", name)
+        if stripped == name:
+            break
+        name = stripped
+    return name.replace("::", ".").strip(".")

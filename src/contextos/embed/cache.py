@@ -1,0 +1,173 @@
+"""A persistent embedding cache shared by every workspace, branch and checkout on the machine.
+
+``CachedEmbedder(inner)`` answers from one SQLite table keyed by (embedder name, sha256 of the
+text) and asks ``inner`` only for texts it has never seen, so re-indexing, switching branches or
+indexing a second checkout re-embeds nothing. Safe for concurrent processes: WAL journal,
+``busy_timeout``, each write one short transaction, and a race that computes the same vector
+twice stores it once. Leaves out eviction: rows are ~1 KiB and the file can be deleted at will.
+
+Schema (migration 1)::
+
+    CREATE TABLE embedding (
+        model TEXT NOT NULL,         -- Embedder.name: model and weights
+        text_sha256 BLOB NOT NULL,   -- sha256 of the UTF-8 text
+        vector BLOB NOT NULL,        -- float32 little-endian, dim * 4 bytes
+        PRIMARY KEY (model, text_sha256)
+    ) WITHOUT ROWID;
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from contextos.embed.protocol import Embedder, Vectors
+from contextos.errors import StoreError
+from contextos.home import cache_dir
+
+__all__ = ["CACHE_FILE", "CachedEmbedder"]
+
+CACHE_FILE = "embeddings.sqlite3"
+"""File name of the default cache, under ``cache_dir()``."""
+
+_LOOKUP_CHUNK = 500
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE embedding (model TEXT NOT NULL, text_sha256 BLOB NOT NULL, "
+        "vector BLOB NOT NULL, PRIMARY KEY (model, text_sha256)) WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1,)
+"""Numbered by position (1-based); applied once each, recorded in ``PRAGMA user_version``."""
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
+            migrate(conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return conn
+
+
+class CachedEmbedder:
+    """``Embedder`` that wraps ``inner`` with the persistent cache at ``path``.
+
+    ``name`` and ``dim`` are ``inner``'s; vectors are returned bit-identical to what ``inner``
+    produced the first time. ``path`` defaults to ``cache_dir() / CACHE_FILE``; the database is
+    opened on first use. ``sqlite3`` failures raise ``StoreError``.
+    """
+
+    def __init__(self, inner: Embedder, path: Path | None = None) -> None:
+        self.inner = inner
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def path(self) -> Path:
+        """The cache database file."""
+        return self._path if self._path is not None else cache_dir() / CACHE_FILE
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        """Embed ``texts``, calling ``inner`` once with the distinct texts not yet cached."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() for text in texts]
+        with self._lock:
+            try:
+                found = self._lookup(keys)
+                missing = {
+                    key: text for key, text in zip(keys, texts, strict=True) if key not in found
+                }
+                if missing:
+                    fresh = self.inner.embed_batch(list(missing.values()))
+                    new = dict(zip(missing, fresh, strict=True))
+                    self._store(new)
+                    found.update(new)
+            except sqlite3.Error as exc:
+                raise StoreError(f"embedding cache {self.path} failed: {exc}") from exc
+        if len({len(vec) for vec in found.values()}) > 1:
+            raise StoreError(
+                f"embedding cache {self.path} holds vectors of another dimension for "
+                f"{self.name!r}; delete the file to reset the cache"
+            )
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        """Close the database connection (it reopens on next use)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> CachedEmbedder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = _open(self.path)
+        return self._conn
+
+    def _lookup(self, keys: list[bytes]) -> dict[bytes, Vectors]:
+        conn = self._connection()
+        unique = list(dict.fromkeys(keys))
+        found: dict[bytes, Vectors] = {}
+        for i in range(0, len(unique), _LOOKUP_CHUNK):
+            chunk = unique[i : i + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT text_sha256, vector FROM embedding "
+                f"WHERE model = ? AND text_sha256 IN ({marks})",
+                [self.name, *chunk],
+            )
+            for key, blob in rows:
+                found[bytes(key)] = np.frombuffer(blob, dtype="<f4")
+        lengths = Counter(len(vec) for vec in found.values())
+        if len(lengths) > 1:
+            usual = lengths.most_common(1)[0][0]
+            return {key: vec for key, vec in found.items() if len(vec) == usual}
+        return found
+
+    def _store(self, vectors: dict[bytes, Vectors]) -> None:
+        conn = self._connection()
+        rows = [
+            (self.name, key, np.ascontiguousarray(vec, dtype="<f4").tobytes())
+            for key, vec in vectors.items()
+        ]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

