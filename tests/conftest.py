@@ -35,9 +35,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-            if host not in _LOOPBACK:
-                raise OSError(f"test tried to reach {host}: only loopback is allowed")
+        inet = self.family in (socket.AF_INET, socket.AF_INET6)
+        if isinstance(host, str) and inet and host not in _LOOPBACK:
+            raise OSError(f"test tried to reach {host}: only loopback is allowed")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -132,7 +132,7 @@ def search(
         query = sys.stdin.read()
     try:
         with _workspace(path) as ws:
-            hits = ws.search(query, k, files=files, mode=mode)  # type: ignore[call-overload]
+            hits = ws.search(query, k, files=files, mode=mode)
             warnings = list(ws.warnings)
     except ContextosError as exc:
         _fail(exc)
@@ -158,7 +158,7 @@ def _render_hits(hits: list[SearchHit] | list[FileHit]) -> None:
         if isinstance(hit, FileHit):
             symbols = ", ".join(c.symbol or f"{c.start_line}-{c.end_line}" for c in hit.chunks)
             table.add_row(str(i), f"{hit.score:.4f}", hit.path, symbols)
-        else:
+        elif isinstance(hit, SearchHit):
             loc = f"{hit.path}:{hit.start_line}-{hit.end_line}"
             table.add_row(str(i), f"{hit.score:.4f}", loc, hit.symbol or hit.kind)
     _out.print(table)

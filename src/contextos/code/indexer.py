@@ -27,7 +27,6 @@ from contextos.code.chunking import chunk_file
 from contextos.code.languages import language_for
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.code.snapshots import bump_generation
-from contextos.code.symbols import referenced_identifiers
 from contextos.code.tokenize import code_tokens
 from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
 from contextos.embed.protocol import Embedder
@@ -53,7 +52,6 @@ class _Prepared:
     mtime_ns: int
     language: str
     chunks: list[Chunk]
-    refs: set[str]
 
 
 def embed_text(chunk: Chunk) -> str:
@@ -179,12 +177,11 @@ class _Run:
             window_lines=self.settings.window_lines,
             max_chunk_lines=self.settings.max_chunk_lines,
         )
-        refs = referenced_identifiers(text, language)
         if row is None:
             self.summary.files_added += 1
         else:
             self.summary.files_changed += 1
-        return _Prepared(w.rel, digest, w.size, w.mtime_ns, language, chunks, refs)
+        return _Prepared(w.rel, digest, w.size, w.mtime_ns, language, chunks)
 
     def _write(self, batch: list[_Prepared], stored: dict[str, sqlite3.Row]) -> None:
         all_chunks = [c for p in batch for c in p.chunks]
@@ -292,7 +289,6 @@ def _delete_file(conn: sqlite3.Connection, path: str) -> None:
     )
     conn.execute("DELETE FROM chunks WHERE path = ?", (path,))
     conn.execute("DELETE FROM symbols WHERE path = ?", (path,))
-    conn.execute("DELETE FROM refs WHERE path = ?", (path,))
     conn.execute("DELETE FROM files_fts WHERE rowid = ?", (row[0],))
     conn.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
@@ -354,10 +350,6 @@ def _insert_file(conn: sqlite3.Connection, p: _Prepared, vectors: np.ndarray | N
                 code_tokens(" ".join(d.replace(".", " ") for d in defined), keep_stopwords=True)
             ),
         ),
-    )
-    conn.executemany(
-        "INSERT OR IGNORE INTO refs(path, name) VALUES (?, ?)",
-        [(p.rel, name) for name in p.refs],
     )
 
 

@@ -6,7 +6,7 @@ Tables:
   the file's chunks, so a file's row exists only if all its chunks do.
 - ``dirs``: the Merkle tree: one hash per directory over its children's names and hashes.
 - ``chunks`` + ``chunks_fts`` (FTS5 over code-aware tokens) + ``files_fts`` (whole-file tokens).
-- ``symbols``: definitions (name → chunk); ``refs``: identifiers each file uses (for the graph).
+- ``symbols``: definitions (name → chunk).
 - ``audit``: one row per change to the index (append-only).
 """
 
@@ -18,12 +18,14 @@ from contextos.store.db import Migration
 
 __all__ = ["MIGRATIONS"]
 
+_TOKENIZER = "\"unicode61 remove_diacritics 0 tokenchars '_'\""
+
 
 def m001_code_index(conn: sqlite3.Connection) -> None:
-    """Files, chunks, FTS5 tables, symbols, references, Merkle dirs, meta and audit."""
+    """Files, chunks, FTS5 tables, symbols, Merkle dirs, meta and audit."""
     _script(
         conn,
-        """
+        f"""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE files (
             id INTEGER PRIMARY KEY,
@@ -50,8 +52,8 @@ def m001_code_index(conn: sqlite3.Connection) -> None:
             vector BLOB
         );
         CREATE INDEX chunks_path ON chunks(path);
-        CREATE VIRTUAL TABLE chunks_fts USING fts5(body, names, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'");
-        CREATE VIRTUAL TABLE files_fts USING fts5(body, names, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'");
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(body, names, tokenize = {_TOKENIZER});
+        CREATE VIRTUAL TABLE files_fts USING fts5(body, names, tokenize = {_TOKENIZER});
         CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
         CREATE VIRTUAL TABLE files_vocab USING fts5vocab(files_fts, 'row');
         CREATE TABLE symbols (
@@ -62,8 +64,6 @@ def m001_code_index(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX symbols_name ON symbols(name);
         CREATE INDEX symbols_path ON symbols(path);
-        CREATE TABLE refs (path TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (path, name)) WITHOUT ROWID;
-        CREATE INDEX refs_name ON refs(name);
         CREATE TABLE audit (
             id INTEGER PRIMARY KEY,
             ts TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
@@ -74,6 +74,11 @@ def m001_code_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def m002_unembedded_chunks(conn: sqlite3.Connection) -> None:
+    """Partial index so finding chunks without a vector does not scan every vector."""
+    conn.execute("CREATE INDEX chunks_unembedded ON chunks(id) WHERE vector IS NULL")
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     """Run DDL statements one by one: ``executescript`` would commit the open transaction."""
     for statement in sql.split(";"):
@@ -81,4 +86,4 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_code_index]
+MIGRATIONS: list[Migration] = [m001_code_index, m002_unembedded_chunks]

@@ -7,6 +7,7 @@ BM25 postings of chunks and files. BM25 snapshots are persisted next to the data
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -49,10 +50,8 @@ class Snapshots:
         index = Bm25Index.load(path, gen)
         if index is None:
             index = Bm25Index.build(conn, _FTS[table], self.names_weight)
-            try:
+            with contextlib.suppress(OSError):  # read-only location: rebuild next time
                 index.save(path, gen)
-            except OSError:
-                pass  # a read-only location only costs a rebuild next time
         self._bm25[table] = (gen, index)
         return index
 

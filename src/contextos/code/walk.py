@@ -151,12 +151,12 @@ class WalkResult:
 
 
 def is_test_path(rel: str) -> bool:
-    """True for test files: a ``test(s)``/``testing`` directory or a ``test_*`` / ``*_test`` name."""
+    """True for test files: a ``tests``-like directory or a ``test_*`` / ``*_test`` name."""
     parts = rel.lower().split("/")
     return any(p in _TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.match(parts[-1]))
 
 
-def _load_spec(path: Path) -> pathspec.PathSpec | None:
+def _load_spec(path: Path) -> pathspec.GitIgnoreSpec | None:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -164,7 +164,7 @@ def _load_spec(path: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool) -> bool:
+def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str, is_dir: bool) -> bool:
     """Apply ignore specs from the root down; a spec matches paths relative to its directory."""
     for base, spec in specs:
         if base and not rel.startswith(base + "/"):
@@ -192,7 +192,7 @@ def _name_reason(name: str, size: int, max_bytes: int) -> str | None:
 def walk(root: Path, *, max_file_bytes: int) -> WalkResult:
     """List indexable files under ``root`` (a resolved directory), counting skips by reason."""
     result = WalkResult()
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
@@ -225,7 +225,7 @@ def _consider(
     dirpath: str,
     rel_dir: str,
     name: str,
-    specs: list[tuple[str, pathspec.PathSpec]],
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]],
     max_file_bytes: int,
     result: WalkResult,
 ) -> None:

@@ -22,7 +22,8 @@ def schema_markdown(title: str, migrations: Sequence[Migration]) -> str:
         rows = conn.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
             " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_data' AND name NOT LIKE '%_idx'"
-            " AND name NOT LIKE '%_content' AND name NOT LIKE '%_docsize' AND name NOT LIKE '%_config'"
+            " AND name NOT LIKE '%_content' AND name NOT LIKE '%_docsize'"
+            " AND name NOT LIKE '%_config'"
             " ORDER BY type DESC, name"
         ).fetchall()
         conn.close()
