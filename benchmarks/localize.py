@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -272,6 +273,7 @@ def machine_info() -> dict[str, Any]:
         return proc.stdout.strip() if proc.returncode == 0 else None
 
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    tokenizer = REPO_ROOT / "src" / "contextos" / "code" / "tokenize.py"
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -279,6 +281,9 @@ def machine_info() -> dict[str, Any]:
         "memory_gb": round(mem / 2**30, 1),
         "contextos_commit": git("rev-parse", "HEAD"),
         "contextos_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "tokenize_py_sha256": hashlib.sha256(tokenizer.read_bytes()).hexdigest()[:12]
+        if tokenizer.is_file()
+        else None,
     }
 
 

@@ -115,6 +115,14 @@ class HashingEmbedder:
         return out / norms
 
 
+BUILD_EVENTS: list[tuple[str, int, int]] = []
+"""Progress events reported while ``built_model_home`` built the default model."""
+
+
+def _record_build(stage: str, done: int, total: int) -> None:
+    BUILD_EVENTS.append((stage, done, total))
+
+
 @pytest.fixture(scope="session")
 def built_model_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A CONTEXTOS_HOME whose models/ holds the locally built default model (built once)."""
@@ -127,8 +135,9 @@ def built_model_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         from contextos.embed.resolve import resolve_embedder
         from contextos.settings import Settings
 
-        embedder, warnings = resolve_embedder(Settings())
+        embedder, warnings = resolve_embedder(Settings(), progress=_record_build)
         assert embedder is not None, warnings
+        assert warnings == [], warnings
     finally:
         if old is None:
             os.environ.pop("CONTEXTOS_HOME", None)

@@ -36,6 +36,7 @@ from contextos.embed.distill import Progress
 from contextos.embed.static import file_sha256
 from contextos.errors import ConfigError, EmbeddingError, EmbeddingServerError
 from contextos.settings import Settings
+from tests.conftest import BUILD_EVENTS
 
 # ---------------------------------------------------------------------------------------------
 # A real embedder for the cache tests, and a real OpenAI-compatible server on loopback.
@@ -506,18 +507,13 @@ class Recorder:
         self.events.append((stage, done, total))
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Recorder]]:
-    """Build the default model once through ``auto`` (offline); yield its directory."""
-    home = tmp_path_factory.mktemp("embed-home")
+@pytest.fixture
+def built(built_model_home: Path) -> Iterator[tuple[Path, Recorder]]:
+    """The default model, built once per session through ``auto`` (offline) by conftest's
+    ``built_model_home``, with the progress events that build reported."""
     recorder = Recorder()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CONTEXTOS_HOME", str(home))
-        mp.setenv("CONTEXTOS_OFFLINE", "1")
-        embedder, warnings = resolve_embedder(Settings(), progress=recorder)
-    assert embedder is not None, warnings
-    assert warnings == []
-    yield home / "models" / LOCAL_MODEL, recorder
+    recorder.events = list(BUILD_EVENTS)
+    yield built_model_home / "models" / LOCAL_MODEL, recorder
 
 
 @pytest.mark.slow

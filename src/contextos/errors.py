@@ -9,8 +9,10 @@ wrapped at the boundary where they happen. Messages say what happened and what t
     │   └── PathOutsideRootError   a path that escapes the workspace root
     ├── StoreError             the SQLite store failed or is corrupt
     ├── IndexError_            indexing could not complete (named to avoid the builtin)
-    └── EmbeddingError         an embedder could not be loaded or failed to embed
-        └── EmbeddingServerError   an embeddings HTTP server gave a bad or no answer
+    ├── EmbeddingError         an embedder could not be loaded or failed to embed
+    │   └── EmbeddingServerError   an embeddings HTTP server gave a bad or no answer
+    └── ModelError             a chat model call failed (network, auth, rate limit) after retries
+        └── ModelOutputError       the reply did not match the schema after re-asks (keeps raw text)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ __all__ = [
     "EmbeddingError",
     "EmbeddingServerError",
     "IndexError_",
+    "ModelError",
+    "ModelOutputError",
     "PathOutsideRootError",
     "StoreError",
     "UserInputError",
@@ -63,3 +67,15 @@ class EmbeddingError(ContextosError):
 
 class EmbeddingServerError(EmbeddingError):
     """An OpenAI-compatible embeddings server failed after retries, or answered malformed data."""
+
+
+class ModelError(ContextosError):
+    """A chat model call failed after retries (network, authentication, rate limit)."""
+
+
+class ModelOutputError(ModelError):
+    """The model's reply did not match the requested schema after the allowed re-asks."""
+
+    def __init__(self, message: str, raw_text: str) -> None:
+        super().__init__(message)
+        self.raw_text = raw_text
