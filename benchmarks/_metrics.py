@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "KS",
     "acc_at_k",
+    "aggregate",
     "all_gold_rank",
     "first_gold_rank",
     "mrr",
@@ -81,3 +82,23 @@ def summarise(
     out["query_ms_p50"] = None if math.isnan(p50) else round(p50, 2)
     out["query_ms_p95"] = None if math.isnan(p95) else round(p95, 2)
     return out
+
+
+def aggregate(rows: list[dict[str, Any]], systems: list[str]) -> dict[str, dict[str, Any]]:
+    """Per-system summary of benchmark rows; a failed instance is a miss and adds no timings.
+
+    Each row holds ``ranks``, ``first_ranks``, ``index_s``, ``query_ms`` and ``errors``, each a
+    dict keyed by system name.
+    """
+    result: dict[str, dict[str, Any]] = {}
+    for s in systems:
+        fig = summarise(
+            [r["ranks"].get(s) for r in rows],
+            [r["first_ranks"].get(s) for r in rows],
+            [r["index_s"][s] for r in rows if s in r.get("index_s", {})],
+            [r["query_ms"][s] for r in rows if s in r.get("query_ms", {})],
+        )
+        fig["n"] = len(rows)
+        fig["errors"] = sum(1 for r in rows if s in r.get("errors", {}))
+        result[s] = fig
+    return result

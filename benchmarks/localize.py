@@ -28,8 +28,11 @@ Left out: span-level (function) localization, parallelism, and any scoring of te
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -39,12 +42,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _metrics import KS, all_gold_rank, first_gold_rank, summarise
+from _metrics import KS, aggregate, all_gold_rank, first_gold_rank
 from _trees import is_test_path, materialise, mirror_path, walk_text_files
 
 CONTEXTOS_MODES = {
@@ -165,12 +168,28 @@ def _run_bm25(tree: Path, paths: list[str] | None, depth: int, query: str, out: 
 
 
 def _remove_db(db: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    """Delete the workspace DB and its companions (-wal, -shm, .lock, BM25 snapshots, ...)."""
+    for path in db.parent.glob(glob.escape(db.name) + "*"):
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _instance_lock(work: Path, iid: str) -> Iterator[None]:
+    """Serialise runs that share a work directory on one instance (they wait, then reuse)."""
+    path = work / "locks" / f"{iid}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def run_instance(inst: dict[str, Any], args: argparse.Namespace, config: Any) -> Outcome:
     """Extract, index, query every system; per-system failures land in ``Outcome.errors``."""
+    with _instance_lock(args.work, inst["instance_id"]):
+        return _run_instance(inst, args, config)
+
+
+def _run_instance(inst: dict[str, Any], args: argparse.Namespace, config: Any) -> Outcome:
     out = Outcome()
     iid = inst["instance_id"]
     tree = args.work / "trees" / iid
@@ -224,22 +243,6 @@ def instance_record(inst: dict[str, Any], out: Outcome, systems: list[str]) -> d
         "errors": out.errors,
         **out.notes,
     }
-
-
-def aggregate(rows: list[dict[str, Any]], systems: list[str]) -> dict[str, dict[str, Any]]:
-    """Per-system summary of ``rows``; a failed instance is a miss and adds no timings."""
-    result: dict[str, dict[str, Any]] = {}
-    for s in systems:
-        fig = summarise(
-            [r["ranks"].get(s) for r in rows],
-            [r["first_ranks"].get(s) for r in rows],
-            [r["index_s"][s] for r in rows if s in r.get("index_s", {})],
-            [r["query_ms"][s] for r in rows if s in r.get("query_ms", {})],
-        )
-        fig["n"] = len(rows)
-        fig["errors"] = sum(1 for r in rows if s in r.get("errors", {}))
-        result[s] = fig
-    return result
 
 
 def build_report(

@@ -56,11 +56,19 @@ def main() -> int:
     p.add_argument("--work", type=Path, default=Path(".bench/localize"))
     p.add_argument("--out", type=Path, default=Path("tune.json"))
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--done", type=Path, nargs="*", help="localize.py results: tune on their ids")
     args = p.parse_args()
     os.environ["CONTEXTOS_HOME"] = str((args.work / "home").resolve())
+    done: set[str] | None = None
+    if args.done:
+        done = {
+            r["instance_id"] for f in args.done for r in json.loads(f.read_text())["per_instance"]
+        }
     spaces = []
     for line in args.instances.read_text().splitlines():
         inst = json.loads(line)
+        if done is not None and inst["instance_id"] not in done:
+            continue
         tree, db = (
             args.work / "trees" / inst["instance_id"],
             args.work / "ws" / f"{inst['instance_id']}.db",

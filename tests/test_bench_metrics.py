@@ -88,6 +88,39 @@ def test_summarise_rounds_percentages_and_reports_no_latency_without_queries() -
     }
 
 
+def test_aggregate_counts_a_failed_instance_as_a_miss_without_timings() -> None:
+    rows = [
+        {
+            "ranks": {"a": 1},
+            "first_ranks": {"a": 1},
+            "index_s": {"a": 2.0},
+            "query_ms": {"a": 10.0},
+            "errors": {},
+        },
+        {
+            "ranks": {"a": None},
+            "first_ranks": {"a": None},
+            "index_s": {},
+            "query_ms": {},
+            "errors": {"a": "RuntimeError: boom"},
+        },
+    ]
+    assert metrics.aggregate(rows, ["a"]) == {
+        "a": {
+            "acc@1": 50.0,
+            "acc@3": 50.0,
+            "acc@5": 50.0,
+            "acc@10": 50.0,
+            "mrr": 0.5,
+            "index_s_total": 2.0,
+            "query_ms_p50": 10.0,
+            "query_ms_p95": 10.0,
+            "n": 2,
+            "errors": 1,
+        }
+    }
+
+
 @pytest.mark.parametrize(
     ("path", "is_test"),
     [

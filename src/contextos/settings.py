@@ -24,7 +24,8 @@ __all__ = ["Settings", "load_settings"]
 class Settings(BaseModel):
     """Every knob contextos reads. Field descriptions double as documentation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # protected_namespaces=(): pydantic < 2.10 would warn about the model_* fields.
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     embedder: str = Field(
         "auto",
@@ -47,6 +48,28 @@ class Settings(BaseModel):
     window_lines: int = Field(60, ge=5, description="Lines per chunk for files without a parser.")
     max_chunk_lines: int = Field(
         200, ge=10, description="Syntax chunks longer than this are split into windows."
+    )
+    model: str | None = Field(
+        None,
+        description=(
+            "Chat model as 'provider:model': 'openai:gpt-4.1-mini' (OPENAI_API_KEY), "
+            "'anthropic:claude-sonnet-5-5' (ANTHROPIC_API_KEY) or 'ollama:qwen3:8b'. "
+            "None: commands that need a model say how to configure one."
+        ),
+    )
+    model_base_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of the chat model server: any OpenAI-compatible /v1 endpoint for "
+            "'openai:' (vLLM, llama.cpp, OpenRouter), Ollama for 'ollama:' (default "
+            "http://localhost:11434/v1), an Anthropic-compatible gateway for 'anthropic:'."
+        ),
+    )
+    model_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds to wait for one chat model answer before retrying."
+    )
+    model_max_retries: int = Field(
+        3, ge=0, description="Retries of a chat call on 429, 5xx, timeouts and lost connections."
     )
 
 

@@ -139,6 +139,10 @@ class Workspace:
     def _search_embedder(self) -> Embedder | None:
         embedder = self.embedder()
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+        if embedder is not None and row is not None and row[0] == embedder.name:
+            # queries bypass the persistent cache: they rarely repeat and would bloat it
+            inner = getattr(embedder, "inner", None)
+            return inner if isinstance(inner, Embedder) else embedder
         if embedder is None or row is None or row[0] != embedder.name:
             if embedder is not None and row is not None and row[0] != "none":
                 self.warnings.append(

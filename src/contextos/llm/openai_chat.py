@@ -1,0 +1,289 @@
+"""``OpenAIChat``: the ``LLM`` protocol over any OpenAI-compatible ``/v1/chat/completions``
+endpoint (OpenAI, Ollama, vLLM, llama.cpp server, OpenRouter), on the official ``openai`` SDK.
+
+The SDK carries transport and auth; this module owns the policy shared with the Anthropic
+adapter: a bounded number of retries on 408/409/425/429/5xx, timeouts and lost connections
+with exponential backoff (a server's ``Retry-After`` is honoured up to a cap), SDK errors
+translated into ``ModelError`` at this one seam (an auth failure names the env var to set),
+and a per-instance ``log`` of every ``complete`` call. Structured output asks for strict
+``json_schema`` mode, then validates and re-asks through ``complete_structured``. Leaves out
+streaming, async, tool calling and multimodal content.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from contextos.errors import ConfigError, ModelError
+from contextos.llm.protocol import Completion, Message, Usage
+from contextos.llm.structured import RawCall, complete_structured, json_schema_for
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+__all__ = ["CallRecord", "OpenAIChat", "RetryPolicy", "is_local_url", "schema_name"]
+
+T = TypeVar("T")
+_RETRY_STATUS = frozenset({408, 409, 425, 429})
+_OPENAI_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One ``complete`` call as an adapter saw it. ``attempts`` counts model replies received
+    (re-asks included); ``usage`` sums over them; ``error`` is set when the call raised."""
+
+    model: str
+    usage: Usage
+    attempts: int
+    error: str | None = None
+
+
+def schema_name(schema: type[BaseModel]) -> str:
+    """The name providers see: a ``__schema_name__`` ClassVar if defined, else the class
+    name, reduced to the ``[A-Za-z0-9_-]{1,64}`` both OpenAI and Anthropic accept."""
+    raw = getattr(schema, "__schema_name__", None) or schema.__name__
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(raw))[:64] or "reply"
+
+
+def is_local_url(url: str) -> bool:
+    """True for loopback and private-network hosts, where servers usually need no API key."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_unspecified
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Retry transient failures: ``max_retries`` extra attempts, waiting ``backoff_s * 2**n``
+    or the server's ``Retry-After``, never more than ``max_wait_s`` at a time."""
+
+    max_retries: int = 3
+    backoff_s: float = 0.5
+    max_wait_s: float = 30.0
+
+    def call(self, send: Callable[[], T], sdk: ModuleType, *, target: str, key_env: str) -> T:
+        """Run ``send`` (an SDK request); ``sdk`` is the ``openai`` or ``anthropic`` module,
+        whose exception classes share names and shapes. Raises ``ModelError``."""
+        attempts = self.max_retries + 1
+        last = "no attempt made"
+        for attempt in range(1, attempts + 1):
+            wait = self.backoff_s * 2 ** (attempt - 1)
+            try:
+                return send()
+            except sdk.APIStatusError as exc:
+                status = int(exc.status_code)
+                last = f"HTTP {status}: {_excerpt(exc.response.text)}"
+                if status not in _RETRY_STATUS and status < 500:
+                    raise _refused(status, last, target, key_env) from exc
+                after = _retry_after(exc.response.headers)
+                wait = wait if after is None else after
+            except sdk.APITimeoutError:
+                last = "no answer before the timeout"
+            except sdk.APIConnectionError as exc:
+                last = f"cannot connect: {exc.__cause__ or exc}"
+            except sdk.APIError as exc:
+                raise ModelError(f"{target} answered unusable data: {exc}") from exc
+            if attempt < attempts:
+                time.sleep(max(0.0, min(wait, self.max_wait_s)))
+        raise ModelError(f"{target} failed {attempts} times; last error: {last}")
+
+
+_REFUSALS = {
+    401: "rejected the API key ({detail}): set {key_env}",
+    403: "denied access ({detail}): check the key in {key_env}",
+    404: "does not know this model or endpoint ({detail}): check CONTEXTOS_MODEL and "
+    "CONTEXTOS_MODEL_BASE_URL",
+}
+
+
+def _refused(status: int, detail: str, target: str, key_env: str) -> ModelError:
+    what = _REFUSALS.get(status, "refused the request ({detail})")
+    return ModelError(f"{target} " + what.format(detail=detail, key_env=key_env))
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or a numeric ``Retry-After`` header, if present."""
+    for key, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(key) if headers is not None else None
+        try:
+            return max(0.0, float(raw) * scale) if raw is not None else None
+        except ValueError:
+            continue
+    return None
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def logged_complete(
+    raw_call: RawCall,
+    messages: list[Message],
+    schema: type[BaseModel] | None,
+    *,
+    model: str,
+    max_reasks: int,
+    log: list[CallRecord],
+) -> Completion:
+    """Run one ``complete`` (plain or structured) and append its ``CallRecord`` to ``log``,
+    also when it raises."""
+    usages: list[Usage] = []
+
+    def counted(convo: list[Message]) -> tuple[str, Usage]:
+        text, usage = raw_call(convo)
+        usages.append(usage)
+        return text, usage
+
+    try:
+        if schema is None:
+            text, usage = counted(messages)
+            result = Completion(text=text, usage=usage, model=model)
+        else:
+            result = complete_structured(
+                counted, messages, schema, model=model, max_reasks=max_reasks
+            )
+    except ModelError as exc:
+        total = Usage(
+            sum(u.input_tokens for u in usages),
+            sum(u.output_tokens for u in usages),
+            sum(u.latency_ms for u in usages),
+        )
+        log.append(CallRecord(model, total, len(usages), error=str(exc)))
+        raise
+    log.append(CallRecord(model, result.usage, result.attempts))
+    return result
+
+
+class OpenAIChat:
+    """``LLM`` over an OpenAI-compatible chat endpoint.
+
+    ``base_url`` defaults to ``OPENAI_BASE_URL``, then OpenAI's; ``api_key`` to
+    ``OPENAI_API_KEY``. Without a key, a local or private-network server gets a placeholder
+    key and any other URL is a ``ConfigError``. ``name`` is ``<provider>:<model>``. Latency
+    is wall-clock per request, retries included. Call ``close()`` (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff_s: float = 0.5,
+        max_retry_wait_s: float = 30.0,
+        max_reasks: int = 2,
+        provider: str = "openai",
+    ) -> None:
+        if not model:
+            raise ConfigError(
+                "OpenAIChat needs a model name, e.g. CONTEXTOS_MODEL=openai:gpt-4.1-mini"
+            )
+        url = base_url or os.environ.get("OPENAI_BASE_URL") or _OPENAI_URL
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key and not is_local_url(url):
+            raise ConfigError(
+                f"{provider}:{model} needs an API key: set OPENAI_API_KEY "
+                f"(or point CONTEXTOS_MODEL_BASE_URL at a local server instead of {url})"
+            )
+        try:
+            import openai
+        except ImportError as exc:
+            raise ModelError("the openai package is missing: pip install openai") from exc
+        self._sdk = openai
+        self._client: OpenAI = openai.OpenAI(
+            api_key=key or "not-needed", base_url=url, timeout=timeout, max_retries=0
+        )
+        self._model = model
+        self._name = f"{provider}:{model}"
+        self._url = url
+        self._retry = RetryPolicy(max_retries, backoff_s, max_retry_wait_s)
+        self._max_reasks = max_reasks
+        self.log: list[CallRecord] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def base_url(self) -> str:
+        return self._url
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: type[BaseModel] | None = None,
+        temperature: float = 0.0,
+    ) -> Completion:
+        def raw(convo: list[Message]) -> tuple[str, Usage]:
+            return self._request(convo, schema, temperature)
+
+        return logged_complete(
+            raw, messages, schema, model=self._name, max_reasks=self._max_reasks, log=self.log
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> OpenAIChat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(
+        self, convo: list[Message], schema: type[BaseModel] | None, temperature: float
+    ) -> tuple[str, Usage]:
+        kwargs: dict[str, Any] = {
+            "model": self._model,
+            "messages": convo,
+            "temperature": temperature,
+        }
+        if schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": schema_name(schema),
+                    "schema": json_schema_for(schema),
+                    "strict": True,
+                },
+            }
+        started = time.perf_counter()
+        response = self._retry.call(
+            lambda: self._client.chat.completions.create(**kwargs),
+            self._sdk,
+            target=f"{self._name} at {self._url}",
+            key_env="OPENAI_API_KEY",
+        )
+        latency = (time.perf_counter() - started) * 1000
+        try:
+            message = response.choices[0].message
+            text = message.content or getattr(message, "refusal", None) or ""
+            usage = response.usage
+            tokens_in = (usage.prompt_tokens or 0) if usage else 0
+            tokens_out = (usage.completion_tokens or 0) if usage else 0
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ModelError(
+                f"{self._name} at {self._url} answered without choices[0].message: {exc}"
+            ) from exc
+        return text, Usage(int(tokens_in), int(tokens_out), latency)
