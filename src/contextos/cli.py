@@ -180,6 +180,17 @@ def status(path: PathArg = Path("."), as_json: JsonOpt = False) -> None:
         _out.print(f"{key}: {value}", highlight=False)
 
 
+def _register_parts() -> None:
+    from contextos.cli_context import register as register_context
+    from contextos.cli_mcp import register as register_mcp
+
+    register_context(app)
+    register_mcp(app)
+
+
+_register_parts()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
