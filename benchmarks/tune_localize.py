@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from _metrics import all_gold_rank
-
 from contextos import SearchConfig, Workspace
 
 GRID: dict[str, list[Any]] = {
@@ -30,6 +29,8 @@ GRID: dict[str, list[Any]] = {
     "w_dense": [0.0, 0.25, 0.5, 1.0, 1.5],
     "w_mention": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
     "test_penalty": [0.2, 0.35, 0.5, 0.75, 1.0],
+    "prose_penalty": [0.3, 0.5, 0.7, 0.85, 1.0],
+    "changelog_penalty": [0.1, 0.3, 0.6, 1.0],
     "plain_word_weight": [0.0, 0.25, 0.5, 1.0],
     "max_terms": [24, 48, 64, 96, 160],
     "names_weight": [1.0, 2.0, 3.0],

@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
-from contextos.code.chunking import chunk_file
-from contextos.code.languages import language_for
+from contextos.code.analyze import Analysis, analyze_args
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.code.snapshots import bump_generation
-from contextos.code.tokenize import code_tokens
 from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
 from contextos.embed.protocol import Embedder
 from contextos.settings import Settings
@@ -40,6 +41,8 @@ Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: "scan", "index", "embed"."""
 
 _BATCH_FILES = 64
+_WINDOW_FILES = 512
+_PARALLEL_MIN_FILES = 300
 _BATCH_CHUNKS = 1024
 _EMBED_CHARS = 2000
 
@@ -50,8 +53,16 @@ class _Prepared:
     digest: str
     size: int
     mtime_ns: int
-    language: str
-    chunks: list[Chunk]
+    analysis: Analysis
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A file whose new content was read and accepted, waiting for analysis."""
+
+    walked: WalkedFile
+    digest: str
+    text: str
 
 
 def embed_text(chunk: Chunk) -> str:
@@ -130,21 +141,50 @@ class _Run:
         return self.summary
 
     def _process(self, todo: list[WalkedFile], stored: dict[str, sqlite3.Row]) -> None:
+        """Read and filter files here; chunk and tokenise them in worker processes when there
+        are many; write batches of whole files, one transaction each."""
+        workers = min(os.cpu_count() or 1, 4) if len(todo) >= _PARALLEL_MIN_FILES else 1
+        pool = (
+            ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+        )
+        try:
+            for start in range(0, len(todo), _WINDOW_FILES):
+                window = todo[start : start + _WINDOW_FILES]
+                pending = [p for w in window if (p := self._read(w, stored.get(w.rel)))]
+                args = [
+                    (
+                        p.walked.rel,
+                        p.text,
+                        self.settings.window_lines,
+                        self.settings.max_chunk_lines,
+                    )
+                    for p in pending
+                ]
+                analyses = (
+                    pool.map(analyze_args, args, chunksize=8) if pool else map(analyze_args, args)
+                )
+                self._write_all(pending, analyses, start, len(todo))
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _write_all(
+        self, pending: list[_Pending], analyses: Iterator[Analysis], done: int, total: int
+    ) -> None:
         batch: list[_Prepared] = []
         n_chunks = 0
-        for i, w in enumerate(todo, start=1):
-            prepared = self._prepare(w, stored.get(w.rel))
-            if prepared is not None:
-                batch.append(prepared)
-                n_chunks += len(prepared.chunks)
+        for i, (p, analysis) in enumerate(zip(pending, analyses, strict=True), start=1):
+            w = p.walked
+            batch.append(_Prepared(w.rel, p.digest, w.size, w.mtime_ns, analysis))
+            n_chunks += len(analysis.chunks)
             if len(batch) >= _BATCH_FILES or n_chunks >= _BATCH_CHUNKS:
-                self._write(batch, stored)
+                self._write(batch)
                 batch, n_chunks = [], 0
-            self.progress("index", i, len(todo))
+            self.progress("index", min(done + i, total), total)
         if batch:
-            self._write(batch, stored)
+            self._write(batch)
 
-    def _prepare(self, w: WalkedFile, row: sqlite3.Row | None) -> _Prepared | None:
+    def _read(self, w: WalkedFile, row: sqlite3.Row | None) -> _Pending | None:
         try:
             data = (self.root / w.rel).read_bytes()
         except OSError:
@@ -170,27 +210,20 @@ class _Run:
             self.skipped["binary"] += 1
             self._delete([w.rel] if row is not None else [], reason="binary")
             return None
-        language = language_for(w.rel) or "text"
-        chunks = chunk_file(
-            w.rel,
-            text,
-            window_lines=self.settings.window_lines,
-            max_chunk_lines=self.settings.max_chunk_lines,
-        )
         if row is None:
             self.summary.files_added += 1
         else:
             self.summary.files_changed += 1
-        return _Prepared(w.rel, digest, w.size, w.mtime_ns, language, chunks)
+        return _Pending(w, digest, text)
 
-    def _write(self, batch: list[_Prepared], stored: dict[str, sqlite3.Row]) -> None:
-        all_chunks = [c for p in batch for c in p.chunks]
+    def _write(self, batch: list[_Prepared]) -> None:
+        all_chunks = [c for p in batch for c in p.analysis.chunks]
         vectors = self._embed(all_chunks)
         offset = 0
         with transaction(self.conn):
             for p in batch:
                 _delete_file(self.conn, p.rel)
-                n = len(p.chunks)
+                n = len(p.analysis.chunks)
                 _insert_file(
                     self.conn, p, vectors[offset : offset + n] if vectors is not None else None
                 )
@@ -293,24 +326,15 @@ def _delete_file(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
 
-def _names(chunk: Chunk) -> str:
-    symbol = chunk.symbol or ""
-    return " ".join(code_tokens(symbol.replace(".", " "), keep_stopwords=True))
-
-
 def _insert_file(conn: sqlite3.Connection, p: _Prepared, vectors: np.ndarray | None) -> None:
+    a = p.analysis
     cur = conn.execute(
         "INSERT INTO files(path, hash, size, mtime_ns, language, n_chunks, is_test)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (p.rel, p.digest, p.size, p.mtime_ns, p.language, len(p.chunks), int(is_test_path(p.rel))),
+        (p.rel, p.digest, p.size, p.mtime_ns, a.language, len(a.chunks), int(is_test_path(p.rel))),
     )
-    file_id = cur.lastrowid
-    path_tokens = " ".join(code_tokens(p.rel.replace("/", " "), keep_stopwords=True))
-    body_tokens: list[str] = []
-    defined: list[str] = []
-    for i, chunk in enumerate(p.chunks):
-        tokens = code_tokens(chunk.text)
-        body_tokens.extend(tokens)
+    defined: set[str] = set()
+    for i, chunk in enumerate(a.chunks):
         blob = vectors[i].tobytes() if vectors is not None else None
         cid = conn.execute(
             "INSERT INTO chunks(path, start_line, end_line, symbol, kind, language, context,"
@@ -327,29 +351,19 @@ def _insert_file(conn: sqlite3.Connection, p: _Prepared, vectors: np.ndarray | N
                 blob,
             ),
         ).lastrowid
-        names = _names(chunk)
         conn.execute(
             "INSERT INTO chunks_fts(rowid, body, names) VALUES (?, ?, ?)",
-            (cid, " ".join(tokens), f"{names} {path_tokens}"),
+            (cid, a.chunk_tokens[i], a.chunk_names[i]),
         )
         if chunk.symbol and chunk.kind != "module" and chunk.symbol not in defined:
-            short = chunk.symbol.rsplit(".", 1)[-1]
-            defined.append(chunk.symbol)
+            defined.add(chunk.symbol)
             conn.execute(
                 "INSERT INTO symbols(name, path, chunk_id, kind) VALUES (?, ?, ?, ?)",
-                (short, p.rel, cid, chunk.kind),
+                (chunk.symbol.rsplit(".", 1)[-1], p.rel, cid, chunk.kind),
             )
     conn.execute(
         "INSERT INTO files_fts(rowid, body, names) VALUES (?, ?, ?)",
-        (
-            file_id,
-            " ".join(body_tokens),
-            path_tokens
-            + " "
-            + " ".join(
-                code_tokens(" ".join(d.replace(".", " ") for d in defined), keep_stopwords=True)
-            ),
-        ),
+        (cur.lastrowid, " ".join(a.chunk_tokens), a.file_names),
     )
 
 

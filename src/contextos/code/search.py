@@ -11,6 +11,7 @@ Test files are down-weighted unless the query is about tests. Modes: ``hybrid`` 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,8 @@ class SearchConfig:
     w_dense: float = 1.0
     w_mention: float = 1.0
     test_penalty: float = 0.5
+    prose_penalty: float = 1.0
+    changelog_penalty: float = 1.0
     plain_word_weight: float = 0.5
     names_weight: float = 2.0
     max_terms: int = 64
@@ -107,10 +110,7 @@ def search(
         mentions = mention_scores(conn, parsed, all_paths, cfg.plain_word_weight)
         file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
     file_scores = rrf(file_rankings, weights, cfg.rrf_k)
-    if not parsed.about_tests and cfg.test_penalty != 1.0:
-        tests = _test_paths(conn, list(file_scores))
-        for p in tests:
-            file_scores[p] *= cfg.test_penalty
+    _apply_priors(conn, file_scores, cfg, about_tests=parsed.about_tests)
     if files:
         return _file_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
     return _chunk_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
@@ -135,18 +135,33 @@ def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     return dict(conn.execute(f"SELECT id, path FROM files WHERE id IN ({marks})", ids).fetchall())
 
 
-def _test_paths(conn: sqlite3.Connection, paths: list[str]) -> set[str]:
-    out: set[str] = set()
+_PROSE = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
+_CHANGELOG = re.compile(
+    r"(^|/)(changes|changelog|history|news|whatsnew|release[-_]?notes)([./_-]|$)", re.IGNORECASE
+)
+
+
+def _apply_priors(
+    conn: sqlite3.Connection, scores: dict[str, float], cfg: SearchConfig, *, about_tests: bool
+) -> None:
+    """Scale file scores by what kind of file it is: tests (unless the query is about tests),
+    prose documentation, and changelogs, which mention everything and fix nothing."""
+    paths = list(scores)
     for start in range(0, len(paths), 500):
         part = paths[start : start + 500]
         marks = ",".join("?" * len(part))
-        out.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT path FROM files WHERE is_test = 1 AND path IN ({marks})", part
-            )
+        rows = conn.execute(
+            f"SELECT path, is_test, language FROM files WHERE path IN ({marks})", part
         )
-    return out
+        for path, is_test, language in rows:
+            factor = 1.0
+            if is_test and not about_tests:
+                factor *= cfg.test_penalty
+            if language in _PROSE:
+                factor *= cfg.prose_penalty
+            if _CHANGELOG.search(path):
+                factor *= cfg.changelog_penalty
+            scores[path] *= factor
 
 
 def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:
