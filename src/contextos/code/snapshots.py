@@ -2,21 +2,42 @@
 
 The indexer bumps ``meta.generation`` in every write transaction. Readers compare it (one
 indexed row read) before each search and reload only what is stale: the vector matrix and the
-BM25 postings of chunks and files. BM25 snapshots are persisted next to the database.
+BM25 postings of chunks and files. BM25 snapshots are persisted next to the database. While
+another process is indexing, a snapshot up to ``STALE_S`` old is reused, so searching during a
+long index stays fast (results may miss the newest files for a few seconds, never show
+half-written ones).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import sqlite3
+import time
 from pathlib import Path
 
 from contextos.code.bm25 import Bm25Index
 from contextos.code.vectors import VectorIndex
 
-__all__ = ["Snapshots", "bump_generation", "generation"]
+__all__ = ["Snapshots", "bump_generation", "generation", "index_running"]
 
 _FTS = {"chunks": "chunks_fts", "files": "files_fts"}
+STALE_S = 5.0
+"""While an indexer is writing, a BM25 snapshot up to this old is reused rather than rebuilt."""
+
+
+def index_running(db_path: Path) -> bool:
+    """True if another process holds the workspace's index lock right now."""
+    try:
+        with open(str(db_path) + ".lock", "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
 
 
 def generation(conn: sqlite3.Connection) -> str:
@@ -40,12 +61,16 @@ class Snapshots:
         self.names_weight = names_weight
         self.vectors = VectorIndex()
         self._bm25: dict[str, tuple[str, Bm25Index]] = {}
+        self._built_at: dict[str, float] = {}
 
     def bm25(self, conn: sqlite3.Connection, table: str) -> Bm25Index:
         gen = f"{generation(conn)}:{self.names_weight}"
         cached = self._bm25.get(table)
         if cached is not None and cached[0] == gen:
             return cached[1]
+        fresh = cached is not None and self._built_at[table] + STALE_S > time.monotonic()
+        if cached is not None and fresh and index_running(self.db_path):
+            return cached[1]  # don't rebuild on every batch an indexer writes
         path = self.db_path.with_name(f"{self.db_path.name}.{table}.bm25.npz")
         index = Bm25Index.load(path, gen)
         if index is None:
@@ -53,6 +78,7 @@ class Snapshots:
             with contextlib.suppress(OSError):  # read-only location: rebuild next time
                 index.save(path, gen)
         self._bm25[table] = (gen, index)
+        self._built_at[table] = time.monotonic()
         return index
 
     def vector_index(self, conn: sqlite3.Connection) -> VectorIndex:
