@@ -111,9 +111,10 @@ def search(
         file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
     file_scores = rrf(file_rankings, weights, cfg.rrf_k)
     _apply_priors(conn, file_scores, cfg, about_tests=parsed.about_tests)
+    chunk_scores = rrf(chunk_rankings, weights, cfg.rrf_k)
     if files:
-        return _file_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
-    return _chunk_hits(conn, file_scores, chunk_rankings, weights, cfg, k)
+        return _file_hits(conn, file_scores, chunk_scores, chunk_path, k)
+    return _chunk_hits(conn, file_scores, chunk_scores, chunk_path, cfg, k)
 
 
 def _chunk_paths(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
@@ -192,30 +193,19 @@ def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> lis
     ]
 
 
-def _chunk_scores(
-    file_scores: dict[str, float],
-    chunk_rankings: dict[str, list[int]],
-    chunk_path: dict[int, str],
-    weights: dict[str, float],
-    cfg: SearchConfig,
-) -> dict[int, float]:
-    scores = rrf(chunk_rankings, weights, cfg.rrf_k)
-    for cid in scores:
-        scores[cid] += cfg.chunk_file_weight * file_scores.get(chunk_path.get(cid, ""), 0.0)
-    return scores
-
-
 def _chunk_hits(
     conn: sqlite3.Connection,
     file_scores: dict[str, float],
-    chunk_rankings: dict[str, list[int]],
-    weights: dict[str, float],
+    chunk_scores: dict[int, float],
+    chunk_path: dict[int, str],
     cfg: SearchConfig,
     k: int,
 ) -> list[SearchHit]:
-    ids = {cid for r in chunk_rankings.values() for cid in r}
-    chunk_path = _chunk_paths(conn, ids)
-    scores = _chunk_scores(file_scores, chunk_rankings, chunk_path, weights, cfg)
+    """Chunks by their own fused score plus a share of their file's score."""
+    scores = {
+        cid: score + cfg.chunk_file_weight * file_scores.get(chunk_path.get(cid, ""), 0.0)
+        for cid, score in chunk_scores.items()
+    }
     if not scores and file_scores:  # only mentions matched: show the files' first chunks
         for path in top_by_score(file_scores, k):
             row = conn.execute(
@@ -230,20 +220,17 @@ def _chunk_hits(
 def _file_hits(
     conn: sqlite3.Connection,
     file_scores: dict[str, float],
-    chunk_rankings: dict[str, list[int]],
-    weights: dict[str, float],
-    cfg: SearchConfig,
+    chunk_scores: dict[int, float],
+    chunk_path: dict[int, str],
     k: int,
 ) -> list[FileHit]:
+    """Files by fused score, each with its (up to three) best chunks."""
     best_files = top_by_score(file_scores, k)
-    ids = {cid for r in chunk_rankings.values() for cid in r}
-    chunk_path = _chunk_paths(conn, ids)
-    cscores = rrf(chunk_rankings, weights, cfg.rrf_k)
     per_file: dict[str, list[tuple[int, float]]] = {p: [] for p in best_files}
-    for cid in top_by_score(cscores, len(cscores)):
+    for cid in top_by_score(chunk_scores, len(chunk_scores)):
         path = chunk_path.get(cid)
         if path in per_file and len(per_file[path]) < 3:
-            per_file[path].append((cid, cscores[cid]))
+            per_file[path].append((cid, chunk_scores[cid]))
     return [
         FileHit(path=p, score=round(file_scores[p], 6), chunks=_load_hits(conn, per_file[p]))
         for p in best_files
