@@ -110,3 +110,17 @@ def test_lexical_only_workspace_searches(make_repo: RepoMaker, tmp_path: Path) -
         ws.index()
         assert ws.search("charge credit card", k=1)[0].path == "shop/payment.py"
         assert ws.status()["embedder"] == "none"
+
+
+def test_changelog_and_prose_priors_scale_file_scores(make_repo: RepoMaker) -> None:
+    files = {
+        "CHANGES.rst": "Fixed charge_credit_card rounding. Fixed charge_credit_card refunds.\n" * 5,
+        "shop/payment.py": FILES["shop/payment.py"],
+    }
+    with Workspace(make_repo(files), embedder=None) as ws:
+        ws.index()
+        neutral = SearchConfig(prose_penalty=1.0, changelog_penalty=1.0, w_mention=0.0)
+        damped = SearchConfig(prose_penalty=1.0, changelog_penalty=0.2, w_mention=0.0)
+        query = "charge_credit_card rounding refunds"
+        assert ws.search(query, files=True, config=neutral)[0].path == "CHANGES.rst"
+        assert ws.search(query, files=True, config=damped)[0].path == "shop/payment.py"
