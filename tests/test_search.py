@@ -124,3 +124,17 @@ def test_changelog_and_prose_priors_scale_file_scores(make_repo: RepoMaker) -> N
         query = "charge_credit_card rounding refunds"
         assert ws.search(query, files=True, config=neutral)[0].path == "CHANGES.rst"
         assert ws.search(query, files=True, config=damped)[0].path == "shop/payment.py"
+
+
+def test_an_edited_file_is_found_after_reindex_in_this_and_a_new_process(
+    make_repo: RepoMaker,
+) -> None:
+    repo = make_repo({"a.py": "def old_name():\n    pass\n", "b.py": "x = 1\n"})
+    with Workspace(repo, embedder=None) as ws:
+        ws.index()
+        assert ws.search("old_name", k=1)[0].path == "a.py"
+        (repo / "b.py").write_text("def brand_new_helper():\n    return 2\n")
+        ws.index()
+        assert ws.search("brand_new_helper", k=1)[0].path == "b.py"
+    with Workspace(repo, embedder=None) as fresh:
+        assert fresh.search("brand_new_helper", k=1)[0].path == "b.py"

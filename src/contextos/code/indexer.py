@@ -228,6 +228,7 @@ class _Run:
                     self.conn, p, vectors[offset : offset + n] if vectors is not None else None
                 )
                 offset += n
+            bump_generation(self.conn)
         self.summary.chunks_written += len(all_chunks)
 
     def _embed(self, chunks: list[Chunk]) -> np.ndarray | None:
