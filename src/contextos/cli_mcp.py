@@ -1,11 +1,165 @@
-"""CLI commands for the mcp part (registered on the main app by ``register``)."""
+"""``contextos mcp``: run the MCP server, or ``mcp install`` it into a client. Parse, call, render.
+
+``contextos mcp [PATH]`` is short for ``contextos mcp serve [PATH]``: a first argument that is not
+a subcommand name goes to ``serve`` (a workspace directory literally named ``install`` needs
+``./install``). In stdio mode stdout belongs to the protocol, so nothing else is printed there.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from contextos.errors import ContextosError
 
 __all__ = ["register"]
 
+_err = Console(stderr=True)
+
+
+class Transport(StrEnum):
+    stdio = "stdio"
+    http = "http"
+
+
+class _ServeByDefault(TyperGroup):
+    """A group whose default subcommand is ``serve``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's vendored click
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+mcp_app = typer.Typer(
+    cls=_ServeByDefault,
+    help=(
+        "Run the contextos MCP server (`contextos mcp [PATH]`, stdio by default) or register it "
+        "with a client (`contextos mcp install --client claude|cursor|codex`)."
+    ),
+    no_args_is_help=False,
+)
+
+
+def _fail(exc: ContextosError) -> None:
+    _err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+@mcp_app.command()
+def serve(
+    path: Annotated[
+        Path, typer.Argument(help="Workspace root (default: current directory).")
+    ] = Path("."),
+    transport: Annotated[
+        Transport,
+        typer.Option(help="stdio (for a client that starts the server) or http (streamable HTTP)."),
+    ] = Transport.stdio,
+    host: Annotated[str, typer.Option(help="Address to bind with --transport http.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --transport http.")] = 8765,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.1, help="How often to check the tree for changed files.")
+    ] = 2.0,
+) -> None:
+    """Serve PATH over MCP; the index refreshes in the background while it runs."""
+    from contextos.mcp_server.server import serve as run_server
+
+    if transport is Transport.http and not _is_loopback(host):
+        _err.print(
+            f"[yellow]warning:[/yellow] serving on {host} without authentication: any host that "
+            "can reach it can read this workspace",
+            highlight=False,
+        )
+    try:
+        run_server(
+            path,
+            transport="http" if transport is Transport.http else "stdio",
+            host=host,
+            port=port,
+            poll_seconds=poll_seconds,
+        )
+    except ContextosError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@mcp_app.command()
+def install(
+    client: Annotated[str, typer.Option(help="claude, cursor or codex.")],
+    project: Annotated[
+        bool, typer.Option("--project", help="Write the project's config, not the user's.")
+    ] = False,
+    path: Annotated[Path, typer.Option("--path", "-p", help="Workspace root to serve.")] = Path(
+        "."
+    ),
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Add the contextos server to a client's MCP config (shows the diff, then asks)."""
+    from contextos.mcp_server.install import apply, plan_install
+
+    try:
+        plan = plan_install(client, path, project=project)
+    except ContextosError as exc:
+        _fail(exc)
+        return
+    report: dict[str, Any] = {
+        "client": plan.client,
+        "path": str(plan.path),
+        "command": [plan.command, *plan.args],
+        "changed": plan.changed,
+        "diff": plan.diff,
+        "written": False,
+    }
+    if not plan.changed:
+        _emit(report, as_json, f"{plan.path} already runs contextos; nothing to change")
+        return
+    if not as_json:
+        typer.echo(plan.diff, nl=False)
+    if not yes:
+        if as_json or not sys.stdin.isatty():
+            _emit(report, as_json, None)
+            _err.print(
+                f"not writing {plan.path} without confirmation: re-run with --yes",
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        if not typer.confirm(f"Write {plan.path}?", default=False):
+            _err.print("nothing written", highlight=False)
+            raise typer.Exit(1)
+    try:
+        apply(plan)
+    except ContextosError as exc:
+        _fail(exc)
+    report["written"] = True
+    _emit(report, as_json, f"wrote {plan.path}")
+
+
+def _emit(report: dict[str, Any], as_json: bool, human: str | None) -> None:
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    elif human:
+        _err.print(human, highlight=False)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``mcp`` command group to ``app``."""
+    app.add_typer(mcp_app, name="mcp")

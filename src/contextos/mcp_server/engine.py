@@ -1,0 +1,204 @@
+"""``Engine``: the library calls behind the MCP tools, for one workspace and the user's memory.
+
+Every call runs on one dedicated worker thread that owns a ``Workspace`` and a ``MemoryStore``
+(neither is thread-safe), so the SDK may call the tools from any thread. A ``Refresher`` keeps
+the index fresh in its own thread; searches answer from what is indexed so far. The workspace
+searches lexically until the refresher has resolved the embedder, then shares it. Results are
+returned as the pydantic models of ``models``; library errors pass through as ``ContextosError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from contextos.errors import UserInputError
+from contextos.mcp_server import files, packing
+from contextos.mcp_server.models import (
+    CodeHit,
+    ContextResult,
+    FileMatch,
+    FileSpan,
+    FileText,
+    ForgetResult,
+    IndexStatus,
+    MemoryList,
+    MemoryRecord,
+    RecalledMemory,
+    RecallResult,
+    SearchResult,
+)
+from contextos.mcp_server.refresh import Refresher
+from contextos.memory import Memory, MemoryStore
+from contextos.types import FileHit, SearchHit
+from contextos.workspace import Workspace
+
+__all__ = ["MAX_HIT_CHARS", "MAX_K", "Engine"]
+
+T = TypeVar("T")
+MAX_K = 50
+MAX_HIT_CHARS = 4000
+
+
+class Engine:
+    """Open, ``start()``, call the tool methods from any thread, ``close()``."""
+
+    def __init__(
+        self, root: Path | str, *, poll_seconds: float = 2.0, memory_path: Path | None = None
+    ) -> None:
+        with Workspace(root, embedder=None) as probe:  # fails fast on a bad root or settings
+            self.root = probe.root
+        self.poll_seconds = poll_seconds
+        self._memory_path = memory_path
+        self._refresher = Refresher(self.root, poll_seconds)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contextos-mcp")
+        self._ws: Workspace | None = None
+        self._memory: MemoryStore | None = None
+
+    def start(self) -> None:
+        self._refresher.start()
+
+    def close(self) -> None:
+        self._refresher.stop()
+        self._pool.submit(self._close_owned).result()
+        self._pool.shutdown()
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return self._pool.submit(fn).result()
+
+    def _close_owned(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+
+    def _workspace(self) -> Workspace:
+        embedder = self._refresher.embedder
+        if self._ws is not None and self._ws.embedder() is None and embedder is not None:
+            self._ws.close()
+            self._ws = None
+        if self._ws is None:
+            self._ws = Workspace(self.root, embedder=embedder)
+        return self._ws
+
+    def _store(self) -> MemoryStore:
+        embedder = self._refresher.embedder
+        if self._memory is not None and self._memory.embedder is None and embedder is not None:
+            self._memory.close()
+            self._memory = None
+        if self._memory is None:
+            self._memory = MemoryStore.open(self._memory_path, embedder=embedder)
+        return self._memory
+
+    def search_code(self, query: str, k: int = 10, files_only: bool = False) -> SearchResult:
+        if not 1 <= k <= MAX_K:
+            raise UserInputError(f"k must be between 1 and {MAX_K}, got {k}")
+
+        def run() -> SearchResult:
+            ws = self._workspace()
+            result = SearchResult(query=query, index_state=self._refresher.state.state)
+            if files_only:
+                result.files = [_file_match(h) for h in ws.search(query, k, files=True)]
+            else:
+                result.hits = [_code_hit(h) for h in ws.search(query, k)]
+            result.notes, ws.warnings[:] = list(dict.fromkeys(ws.warnings)), []
+            return result
+
+        return self._call(run)
+
+    def read_file(self, path: str, start_line: int = 1, end_line: int | None = None) -> FileText:
+        return files.read_range(self.root, path, start_line, end_line)
+
+    def remember(self, text: str, tag: str | None = None, scope: str = "user") -> MemoryRecord:
+        source = f"mcp:{self.root}"
+        return self._call(
+            lambda: _record(self._store().remember(text, tag=tag, scope=scope, source=source))
+        )
+
+    def recall(self, query: str, k: int = 8) -> RecallResult:
+        if not 1 <= k <= MAX_K:
+            raise UserInputError(f"k must be between 1 and {MAX_K}, got {k}")
+        hits = self._call(lambda: self._store().recall(query, k=k))
+        return RecallResult(
+            query=query,
+            hits=[RecalledMemory(score=h.score, memory=_record(h.memory)) for h in hits],
+        )
+
+    def forget(self, memory_id: str) -> ForgetResult:
+        memory = self._call(lambda: self._store().forget(memory_id, reason="forgotten via MCP"))
+        return ForgetResult(id=memory.id, forgotten=True, memory=_record(memory))
+
+    def memory(self, memory_id: str) -> MemoryRecord:
+        return self._call(lambda: _record(self._store().get(memory_id)))
+
+    def memories(self) -> MemoryList:
+        return self._call(
+            lambda: MemoryList(memories=[_record(m) for m in self._store().memories()])
+        )
+
+    def build_context(self, task: str, budget: int = 8000) -> ContextResult:
+        """Runs in the caller's thread: the packer opens its own workspace and memory store."""
+        return packing.build_context(self.root, self._refresher.embedder, task, budget)
+
+    def index_status(self) -> IndexStatus:
+        def run() -> IndexStatus:
+            info = self._workspace().status()
+            state = self._refresher.state
+            return IndexStatus(
+                root=str(self.root),
+                state=state.state,
+                files=int(str(info["files"])),
+                chunks=int(str(info["chunks"])),
+                embedded_chunks=int(str(info["embedded_chunks"])),
+                embedder=str(info["embedder"]),
+                last_indexed=_opt_str(info["last_indexed"]),
+                refreshes=state.runs,
+                last_change=state.last_change,
+                progress=state.progress,
+                error=state.error,
+                poll_seconds=self.poll_seconds,
+            )
+
+        return self._call(run)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _code_hit(hit: SearchHit) -> CodeHit:
+    return CodeHit(
+        path=hit.path,
+        start_line=hit.start_line,
+        end_line=hit.end_line,
+        symbol=hit.symbol,
+        kind=hit.kind,
+        language=hit.language,
+        score=hit.score,
+        text=hit.text[:MAX_HIT_CHARS],
+        truncated=len(hit.text) > MAX_HIT_CHARS,
+    )
+
+
+def _file_match(hit: FileHit) -> FileMatch:
+    spans = [
+        FileSpan(start_line=c.start_line, end_line=c.end_line, symbol=c.symbol) for c in hit.chunks
+    ]
+    return FileMatch(path=hit.path, score=hit.score, spans=spans)
+
+
+def _record(memory: Memory) -> MemoryRecord:
+    data = memory.to_dict()
+    return MemoryRecord(
+        id=memory.id,
+        text=memory.text,
+        tag=memory.tag,
+        scope=memory.scope,
+        source=memory.source,
+        created_at=data["created_at"],
+        forgotten_at=data["forgotten_at"],
+    )
