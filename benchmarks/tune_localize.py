@@ -65,6 +65,10 @@ def main() -> int:
         done = {
             r["instance_id"] for f in args.done for r in json.loads(f.read_text())["per_instance"]
         }
+    from contextos.embed.resolve import resolve_embedder
+    from contextos.settings import Settings
+
+    embedder, _ = resolve_embedder(Settings())
     spaces = []
     for line in args.instances.read_text().splitlines():
         inst = json.loads(line)
@@ -75,7 +79,7 @@ def main() -> int:
             args.work / "ws" / f"{inst['instance_id']}.db",
         )
         if tree.is_dir() and db.is_file():
-            spaces.append((inst, Workspace(tree, db_path=db)))
+            spaces.append((inst, Workspace(tree, db_path=db, embedder=embedder)))
     print(f"{len(spaces)} kept workspaces", file=sys.stderr)
     cfg = SearchConfig()
     best = evaluate(spaces, cfg)

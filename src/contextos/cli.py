@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from contextos.cli_memory import register
 from contextos.errors import ContextosError
 from contextos.types import FileHit, SearchHit
 
@@ -38,6 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register(app)
 _err = Console(stderr=True)
 _out = Console()
 

@@ -1,0 +1,138 @@
+"""Numbered migrations of the memory database (``$CONTEXTOS_HOME/memory.db``).
+
+Tables:
+- ``memories``: one row per memory *version*. Rows are never deleted (a trigger refuses it):
+  an update or a contradiction closes the old row (``valid_to``, ``superseded_by``), ``forget``
+  sets ``forgotten_at``. ``seq`` is the integer key the lexical index uses.
+- ``memories_fts``: stemmed tokens of each row (``body``: text, ``names``: tag and keywords),
+  rowid = ``memories.seq``; written in the same transaction as the row.
+- ``edges`` (subject, predicate, object, validity) and ``facts`` (key → value, at most one
+  current value per scope and key) live next to the memories.
+- ``history``: append-only (triggers refuse UPDATE and DELETE); one row per change with the
+  before/after JSON and the reason.
+- ``jobs``: the extraction queue. A transcript window is stored here *before* any model call,
+  so a failure or a crash never loses it; ``key`` makes enqueueing idempotent.
+- ``meta``: ``generation`` (bumped by every write that changes what recall sees) and
+  ``embed_model`` (the embedder the stored vectors came from).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from contextos.store.db import Migration
+
+__all__ = ["MIGRATIONS"]
+
+_TOKENIZER = "\"unicode61 remove_diacritics 0 tokenchars '_'\""
+_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+
+
+_M001 = f"""
+CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    tag TEXT NOT NULL,
+    text TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('user', 'project', 'agent')),
+    source TEXT,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    created_at TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    superseded_by TEXT,
+    forgotten_at TEXT,
+    keywords TEXT NOT NULL DEFAULT '[]',
+    embedding BLOB,
+    embed_model TEXT
+);
+CREATE INDEX memories_current ON memories(scope, tag)
+    WHERE valid_to IS NULL AND forgotten_at IS NULL;
+CREATE INDEX memories_tag ON memories(tag);
+CREATE VIRTUAL TABLE memories_fts USING fts5(body, names, tokenize = {_TOKENIZER});
+CREATE TRIGGER memories_never_deleted BEFORE DELETE ON memories
+    BEGIN SELECT RAISE(ABORT, 'memories are never deleted: invalidate or forget'); END;
+CREATE TABLE edges (
+    id INTEGER PRIMARY KEY,
+    subject TEXT NOT NULL,
+    predicate TEXT NOT NULL,
+    object TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    source TEXT,
+    created_at TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT
+);
+CREATE INDEX edges_subject ON edges(subject, predicate);
+CREATE INDEX edges_object ON edges(object);
+CREATE TABLE facts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    source TEXT,
+    created_at TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT
+);
+CREATE UNIQUE INDEX facts_current ON facts(scope, key) WHERE valid_to IS NULL;
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL DEFAULT {_NOW},
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    action TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    reason TEXT NOT NULL
+);
+CREATE INDEX history_target ON history(kind, target);
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+    BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+    BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    conversation TEXT,
+    turn INTEGER,
+    messages TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    raw_output TEXT,
+    outcome TEXT,
+    created_at TEXT NOT NULL DEFAULT {_NOW},
+    updated_at TEXT NOT NULL DEFAULT {_NOW}
+);
+CREATE INDEX jobs_open ON jobs(id) WHERE status != 'done';
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta(key, value) VALUES ('generation', '0');
+"""
+
+
+def m001_memory(conn: sqlite3.Connection) -> None:
+    """Memories, their FTS tokens, edges, facts, append-only history, jobs and meta."""
+    for statement in _split(_M001):
+        conn.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    """Statements of ``script``; a trigger body's inner ``;`` stays with its trigger."""
+    out: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                out.append(buffer.strip())
+            buffer = ""
+    return out
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_memory,)
+
+if __name__ == "__main__":
+    from contextos.store.docs import schema_markdown
+
+    print(schema_markdown("Memory database schema", MIGRATIONS))
