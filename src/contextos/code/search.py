@@ -23,7 +23,7 @@ from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.types import FileHit, SearchHit, SearchMode
 
-__all__ = ["SearchConfig", "search"]
+__all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weights_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class SearchConfig:
     chunk_file_weight: float = 0.5
 
 
-def _weights(config: SearchConfig, mode: SearchMode) -> dict[str, float]:
+def weights_for(config: SearchConfig, mode: SearchMode) -> dict[str, float]:
     weights = {
         "file_bm25": config.w_file_bm25,
         "chunk_bm25": config.w_chunk_bm25,
@@ -66,6 +66,76 @@ def _files_by_best_chunk(chunk_rank: list[int], chunk_path: dict[int, str]) -> l
     return list(seen)
 
 
+@dataclass(slots=True)
+class Evidence:
+    """Everything ranking needs, read from the index once per query: per-ranking chunk and
+    file orders, chunk → path, and each candidate file's kind (is_test, language)."""
+
+    about_tests: bool
+    chunk_rankings: dict[str, list[int]]
+    file_rankings: dict[str, list[str]]
+    chunk_path: dict[int, str]
+    kinds: dict[str, tuple[bool, str]]
+
+
+def gather(
+    conn: sqlite3.Connection,
+    snapshots: Snapshots,
+    embedder: Embedder | None,
+    query: str,
+    cfg: SearchConfig,
+    weights: dict[str, float],
+) -> Evidence:
+    """Run every ranking with a non-zero weight."""
+    snapshots.names_weight = cfg.names_weight
+    parsed = parse_query(query)
+    chunk_rankings: dict[str, list[int]] = {}
+    if weights.get("chunk_bm25"):
+        index = snapshots.bm25(conn, "chunks")
+        terms = query_weights(parsed.tokens, index, cfg.max_terms)
+        chunk_rankings["chunk_bm25"] = [cid for cid, _ in index.search(terms, cfg.candidates)]
+    if weights.get("dense") and embedder is not None:
+        qvec = embedder.embed_batch([query])[0]
+        chunk_rankings["dense"] = [
+            cid for cid, _ in snapshots.vector_index(conn).search(conn, qvec, cfg.candidates)
+        ]
+    chunk_path = _chunk_paths(conn, {cid for r in chunk_rankings.values() for cid in r})
+    file_rankings = {
+        name: _files_by_best_chunk(ranking, chunk_path) for name, ranking in chunk_rankings.items()
+    }
+    if weights.get("file_bm25"):
+        index = snapshots.bm25(conn, "files")
+        hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
+        id_path = _file_paths(conn, [fid for fid, _ in hits])
+        file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]
+    if weights.get("mention"):
+        all_paths = [r[0] for r in conn.execute("SELECT path FROM files")]
+        mentions = mention_scores(conn, parsed, all_paths, cfg.plain_word_weight)
+        file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
+    candidates = {p for r in file_rankings.values() for p in r}
+    return Evidence(
+        parsed.about_tests, chunk_rankings, file_rankings, chunk_path, _kinds(conn, candidates)
+    )
+
+
+def fuse_files(
+    evidence: Evidence, weights: dict[str, float], cfg: SearchConfig
+) -> dict[str, float]:
+    """Fused file scores with priors applied. Pure: no I/O."""
+    scores = rrf(evidence.file_rankings, weights, cfg.rrf_k)
+    for path in scores:
+        is_test, language = evidence.kinds.get(path, (False, "text"))
+        factor = 1.0
+        if is_test and not evidence.about_tests:
+            factor *= cfg.test_penalty
+        if language in _PROSE:
+            factor *= cfg.prose_penalty
+        if _CHANGELOG.search(path):
+            factor *= cfg.changelog_penalty
+        scores[path] *= factor
+    return scores
+
+
 def search(
     conn: sqlite3.Connection,
     snapshots: Snapshots,
@@ -82,39 +152,13 @@ def search(
     if embedder is None and mode != "lexical":
         cfg = replace(cfg, w_dense=0.0)
         mode = "lexical" if mode == "hybrid" else mode
-    weights = _weights(cfg, mode)
-    snapshots.names_weight = cfg.names_weight
-    parsed = parse_query(query)
-    chunk_rankings: dict[str, list[int]] = {}
-    if weights.get("chunk_bm25"):
-        index = snapshots.bm25(conn, "chunks")
-        terms = query_weights(parsed.tokens, index, cfg.max_terms)
-        chunk_rankings["chunk_bm25"] = [cid for cid, _ in index.search(terms, cfg.candidates)]
-    if weights.get("dense") and embedder is not None:
-        qvec = embedder.embed_batch([query])[0]
-        chunk_rankings["dense"] = [
-            cid for cid, _ in snapshots.vector_index(conn).search(conn, qvec, cfg.candidates)
-        ]
-    chunk_ids = {cid for ranking in chunk_rankings.values() for cid in ranking}
-    chunk_path = _chunk_paths(conn, chunk_ids)
-    file_rankings = {
-        name: _files_by_best_chunk(ranking, chunk_path) for name, ranking in chunk_rankings.items()
-    }
-    all_paths = [r[0] for r in conn.execute("SELECT path FROM files")]
-    if weights.get("file_bm25"):
-        index = snapshots.bm25(conn, "files")
-        hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
-        id_path = _file_paths(conn, [fid for fid, _ in hits])
-        file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]
-    if weights.get("mention"):
-        mentions = mention_scores(conn, parsed, all_paths, cfg.plain_word_weight)
-        file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
-    file_scores = rrf(file_rankings, weights, cfg.rrf_k)
-    _apply_priors(conn, file_scores, cfg, about_tests=parsed.about_tests)
-    chunk_scores = rrf(chunk_rankings, weights, cfg.rrf_k)
+    weights = weights_for(cfg, mode)
+    evidence = gather(conn, snapshots, embedder, query, cfg, weights)
+    file_scores = fuse_files(evidence, weights, cfg)
+    chunk_scores = rrf(evidence.chunk_rankings, weights, cfg.rrf_k)
     if files:
-        return _file_hits(conn, file_scores, chunk_scores, chunk_path, k)
-    return _chunk_hits(conn, file_scores, chunk_scores, chunk_path, cfg, k)
+        return _file_hits(conn, file_scores, chunk_scores, evidence.chunk_path, k)
+    return _chunk_hits(conn, file_scores, chunk_scores, evidence.chunk_path, cfg, k)
 
 
 def _chunk_paths(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
@@ -142,27 +186,17 @@ _CHANGELOG = re.compile(
 )
 
 
-def _apply_priors(
-    conn: sqlite3.Connection, scores: dict[str, float], cfg: SearchConfig, *, about_tests: bool
-) -> None:
-    """Scale file scores by what kind of file it is: tests (unless the query is about tests),
-    prose documentation, and changelogs, which mention everything and fix nothing."""
-    paths = list(scores)
-    for start in range(0, len(paths), 500):
-        part = paths[start : start + 500]
+def _kinds(conn: sqlite3.Connection, paths: set[str]) -> dict[str, tuple[bool, str]]:
+    out: dict[str, tuple[bool, str]] = {}
+    path_list = list(paths)
+    for start in range(0, len(path_list), 500):
+        part = path_list[start : start + 500]
         marks = ",".join("?" * len(part))
-        rows = conn.execute(
+        for path, is_test, language in conn.execute(
             f"SELECT path, is_test, language FROM files WHERE path IN ({marks})", part
-        )
-        for path, is_test, language in rows:
-            factor = 1.0
-            if is_test and not about_tests:
-                factor *= cfg.test_penalty
-            if language in _PROSE:
-                factor *= cfg.prose_penalty
-            if _CHANGELOG.search(path):
-                factor *= cfg.changelog_penalty
-            scores[path] *= factor
+        ):
+            out[path] = (bool(is_test), language)
+    return out
 
 
 def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:

@@ -1,0 +1,193 @@
+"""``build_context``: gather every source for a task, turn each into layers, pack them.
+
+This is the I/O side of the context engine: it indexes the workspace (incrementally), searches
+it, recalls memories (when the memory engine and a store exist), finds the rules files, loads
+the session, then calls the pure ``assemble`` and ``pack``. It never prints; what it could not
+use is said in ``ContextResult.notes``. No model and no network are needed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from contextos.code.indexer import Progress
+from contextos.code.query import parse_query
+from contextos.context.blocks import Excerpt, merge_hits
+from contextos.context.compaction import CompactionSummary
+from contextos.context.counting import TokenCounter, counter_for
+from contextos.context.handoff import load_summary
+from contextos.context.history import history_layers, session_state
+from contextos.context.layers import Layer, State
+from contextos.context.packer import pack
+from contextos.context.reminders import reminder_layers
+from contextos.context.report import SEPARATOR, Pack
+from contextos.context.rules import RuleFile, find_rules, rule_layers
+from contextos.context.session import Event, SessionStore
+from contextos.context.sources import (
+    MemoryItem,
+    code_layers,
+    memory_layer,
+    system_layer,
+    task_layer,
+)
+from contextos.context.tools import DEFAULT_TOOLS, ToolSpec, tool_layers
+from contextos.embed.protocol import Embedder
+from contextos.errors import UserInputError
+from contextos.home import contextos_home
+from contextos.settings import Settings
+from contextos.workspace import Workspace
+
+__all__ = ["ContextResult", "SessionView", "assemble", "build_context", "recall_memories"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """What packing needs of a session: its events, and the latest summary with its reach."""
+
+    id: str
+    events: tuple[Event, ...] = ()
+    summary: CompactionSummary | None = None
+    upto_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContextResult:
+    task: str
+    model: str
+    root: str
+    pack: Pack
+    state: State
+    session: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def report(self) -> dict[str, Any]:
+        """The ``--json`` document (see ``Pack.report``) plus task, session and notes."""
+        return {
+            **self.pack.report(model=self.model),
+            "task": self.task,
+            "session": self.session,
+            "notes": list(self.notes),
+        }
+
+
+def build_context(
+    task: str,
+    root: Path,
+    *,
+    budget: int = 8000,
+    model: str = "gpt-4.1",
+    session: str | None = None,
+    counter: TokenCounter | None = None,
+    settings: Settings | None = None,
+    embedder: Embedder | Literal["auto"] | None = "auto",
+    k: int = 8,
+    keep_outputs: int = 3,
+    index: bool = True,
+    progress: Progress | None = None,
+) -> ContextResult:
+    """Index, search, recall, load the session, and pack the window for ``task``."""
+    if not task.strip():
+        raise UserInputError("empty task: say what the agent should do")
+    if budget < 1:
+        raise UserInputError(f"budget must be at least 1 token, got {budget}")
+    counter = counter or counter_for(model)
+    with Workspace(root, settings, embedder=embedder) as ws:
+        if index:
+            ws.index(progress)
+        files = ws.search(task, k, files=True)
+        hits = [chunk for found in files for chunk in found.chunks]
+        memories, notes = recall_memories(task, ws.embedder(), k=8)
+        notes = [*dict.fromkeys(ws.warnings), *notes]
+        rules = find_rules(ws.root)
+        view = _load_session(session) if session else None
+        root_text = str(ws.root)
+    packed, state = assemble(
+        task,
+        budget=budget,
+        counter=counter,
+        root=root_text,
+        excerpts=merge_hits(hits),
+        memories=memories,
+        rules=rules,
+        session=view,
+        keep_outputs=keep_outputs,
+    )
+    return ContextResult(task, model, root_text, packed, state, session, tuple(notes))
+
+
+def _load_session(session_id: str) -> SessionView:
+    with SessionStore.open() as store:
+        events = store.events(session_id)
+        compaction = store.latest_compaction(session_id)
+    if compaction is None:
+        return SessionView(session_id, tuple(events))
+    return SessionView(session_id, tuple(events), load_summary(compaction), compaction.upto_seq)
+
+
+def recall_memories(
+    task: str, embedder: Embedder | None, *, k: int = 8, path: Path | None = None
+) -> tuple[list[MemoryItem], list[str]]:
+    """Memories for ``task`` from the user's memory store, or none and a note saying why."""
+    try:
+        from contextos.memory import MemoryStore
+    except ImportError:
+        return [], ["memory engine not installed: no memories recalled"]
+    target = path or contextos_home() / "memory.db"
+    if not target.exists():
+        return [], ["no memory store yet (nothing remembered): no memories recalled"]
+    with MemoryStore.open(target, embedder=embedder) as store:
+        hits = store.recall(task, k=k)
+    items = [
+        MemoryItem(h.memory.id, h.memory.tag, h.memory.text, h.memory.scope, h.score) for h in hits
+    ]
+    return items, []
+
+
+def assemble(
+    task: str,
+    *,
+    budget: int,
+    counter: TokenCounter,
+    root: str = ".",
+    excerpts: Sequence[Excerpt] = (),
+    memories: Sequence[MemoryItem] = (),
+    rules: Sequence[RuleFile] = (),
+    session: SessionView | None = None,
+    tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
+    keep_outputs: int = 3,
+) -> tuple[Pack, State]:
+    """Every source as layers, then ``pack``. Pure: all inputs are given."""
+    events = session.events if session is not None else ()
+    work = [*parse_query(task).paths, *(ex.path for ex in excerpts)]
+    state = session_state(events, task=task, work_paths=work)
+    layers: list[Layer] = [system_layer(root), *rule_layers(list(rules))]
+    layers += tool_layers(tools, state)
+    memory = memory_layer(memories)
+    layers += [memory] if memory is not None else []
+    layers += code_layers(excerpts)
+    if session is not None:
+        layers += history_layers(
+            session.events,
+            summary=session.summary,
+            upto_seq=session.upto_seq,
+            keep_outputs=keep_outputs,
+            session=session.id,
+        )
+    layers.append(task_layer(task, budget))
+    state = dataclasses.replace(state, window_utilization=_demand(layers, state, counter) / budget)
+    layers += reminder_layers(state)
+    return pack(layers, budget, counter, state), state
+
+
+def _demand(layers: Sequence[Layer], state: State, counter: TokenCounter) -> int:
+    """Tokens every live layer would take whole: how full the window wants to be."""
+    live = [
+        layer
+        for layer in layers
+        if not layer.expired(state) and (layer.condition is None or layer.condition(state))
+    ]
+    return sum(counter.count(layer.render(layer.body()) + SEPARATOR) for layer in live)

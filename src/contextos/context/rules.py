@@ -1,0 +1,173 @@
+"""Project rules: AGENTS.md, CLAUDE.md and .cursor/rules, nested per directory as Codex does.
+
+A rules file in directory D applies to work in D and below: the root's files always apply, a
+nested one only when the task touches a file under its directory (``State.work_paths``: files
+mentioned, read, edited or found). Files are packed root first, so more specific rules come
+later and win, as in Codex. Cursor rules (``.cursor/rules/*.mdc`` or ``*.md``, under any
+directory) follow their front matter: ``alwaysApply: true``; ``globs`` matched against the work
+paths; a ``description`` only, when the task shares a word with it; otherwise only when the task
+names the rule as ``@name``. Left out: ``.cursorrules`` (deprecated) and user-level rule files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+from contextos.context.compress import density
+from contextos.context.layers import Condition, Layer, State
+
+__all__ = ["RuleFile", "applies", "find_rules", "rule_layers"]
+
+RULE_NAMES = ("AGENTS.md", "CLAUDE.md")
+_SKIP = {"node_modules", "__pycache__", "venv", "dist", "build", "target", "vendor"}
+_MAX_BYTES = 64 * 1024
+_MAX_DIRS = 20_000
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?", re.S)
+_WORD = re.compile(r"[a-z][a-z0-9]{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """A rules file: ``path`` relative to the root, ``scope`` the directory it governs."""
+
+    path: str
+    scope: str
+    text: str
+    always: bool = True
+    globs: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).stem
+
+
+def find_rules(root: Path) -> list[RuleFile]:
+    """Every rules file under ``root``, shallowest directory first."""
+    found: list[RuleFile] = []
+    for n, (current, dirs, files) in enumerate(os.walk(root)):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP and (d == ".cursor" or d[0] != "."))
+        if n > _MAX_DIRS:
+            break
+        rel = Path(current).relative_to(root).as_posix()
+        rel = "" if rel == "." else rel
+        parts = rel.split("/")
+        if parts[-2:] == [".cursor", "rules"] or ".cursor/rules/" in rel:
+            scope = rel.split("/.cursor/")[0] if "/.cursor/" in rel else ""
+            for name in sorted(files):
+                if name.endswith((".mdc", ".md")):
+                    found += _read(root, f"{rel}/{name}", scope, cursor=True)
+        else:
+            for name in RULE_NAMES:
+                if name in files:
+                    found += _read(root, f"{rel}/{name}" if rel else name, rel, cursor=False)
+    return sorted(found, key=lambda r: (r.scope.count("/") + bool(r.scope), r.scope, r.path))
+
+
+def _read(root: Path, rel: str, scope: str, *, cursor: bool) -> list[RuleFile]:
+    path = root / rel
+    try:
+        if path.stat().st_size > _MAX_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if not cursor:
+        return [RuleFile(rel, scope, text.strip())]
+    meta: dict[str, str] = {}
+    match = _FRONT.match(text)
+    if match:
+        for line in match.group(1).splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                meta[key.strip()] = value.strip().strip("\"'")
+        text = text[match.end() :]
+    globs = tuple(g.strip().strip("\"'") for g in meta.get("globs", "").strip("[]").split(","))
+    return [
+        RuleFile(
+            rel,
+            scope,
+            text.strip(),
+            always=meta.get("alwaysApply", "").lower() == "true",
+            globs=tuple(g for g in globs if g),
+            description=meta.get("description", ""),
+        )
+    ]
+
+
+def _under(path: str, scope: str) -> str | None:
+    if not scope:
+        return path
+    return path[len(scope) + 1 :] if path.startswith(scope + "/") else None
+
+
+def applies(rule: RuleFile, state: State) -> bool:
+    """Whether ``rule`` governs the work described by ``state`` (see module doc)."""
+    inside = [p for p in (_under(w, rule.scope) for w in state.work_paths) if p is not None]
+    if rule.scope and not inside:
+        return False
+    if rule.always:
+        return True
+    if rule.globs:
+        spec = pathspec.GitIgnoreSpec.from_lines(rule.globs)
+        return any(spec.match_file(p) for p in inside)
+    if rule.description:
+        words = {w.rstrip("s") for w in _WORD.findall(rule.description.lower())}
+        return bool(words & {w.rstrip("s") for w in _WORD.findall(state.task.lower())})
+    return f"@{rule.name}" in state.task
+
+
+def _scope_text(rule: RuleFile) -> str:
+    where = f"files under {rule.scope}/" if rule.scope else "the whole repository"
+    if rule.globs:
+        return f"{where}, matching {', '.join(rule.globs)}"
+    return where
+
+
+def _applies(rule: RuleFile) -> Condition:
+    def condition(state: State) -> bool:
+        return applies(rule, state)
+
+    return condition
+
+
+def _heading(path: str, scope: str) -> Callable[[str], str]:
+    def wrap(body: str) -> str:
+        return f"Project rules from {path} ({scope}):\n{body}"
+
+    return wrap
+
+
+def rule_layers(rules: list[RuleFile]) -> list[Layer]:
+    """One system layer per rules file, in order; its condition is ``applies``."""
+    layers = []
+    for rule in rules:
+        if not rule.text:
+            continue
+        scope = _scope_text(rule)
+        if rule.always or not (rule.globs or rule.description):
+            why = f"rules for {scope}"
+        elif rule.globs:
+            why = f"cursor rule for {scope}"
+        else:
+            why = f"cursor rule used when the task is about: {rule.description}"
+        layers.append(
+            Layer(
+                id=f"rules:{rule.path}",
+                content=rule.text,
+                priority=900,
+                condition=_applies(rule),
+                min_tokens=32,
+                compressor=density,
+                placement="system",
+                why=why,
+                wrap=_heading(rule.path, scope),
+            )
+        )
+    return layers

@@ -1,0 +1,275 @@
+"""``pack``: its four guarantees as properties, and the shape of what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contextos.context import (
+    CharCounter,
+    Layer,
+    Pack,
+    State,
+    TokenCounter,
+    WordCounter,
+    counter_for,
+    density,
+    head,
+    pack,
+    quoted,
+)
+from contextos.context.compress import code_density
+from contextos.context.report import SEPARATOR
+from contextos.errors import UserInputError
+
+LINES = [
+    "the quick brown fox jumps over the lazy dog",
+    "this sentence is plain prose and says little",
+    "def parse_config(path): return load(path)",
+    "src/contextos/context/packer.py:42",
+    "retries = 3  # seconds: 2.5",
+    "",
+    "```python",
+    "```",
+    "# a comment about nothing in particular",
+    "the quick brown fox jumps over the lazy dog",
+    "x",
+]
+COUNTERS: list[TokenCounter] = [WordCounter(), CharCounter(4.0)]
+
+
+@st.composite
+def layer_sets(draw: st.DrawFn) -> tuple[list[Layer], int, TokenCounter]:
+    counter = draw(st.sampled_from(COUNTERS))
+    layers = []
+    for i in range(draw(st.integers(1, 9))):
+        text = "\n".join(draw(st.lists(st.sampled_from(LINES), min_size=1, max_size=14)))
+        wrap = draw(st.sampled_from([None, quoted("a file")]))
+        wrapper = counter.count((wrap("") if wrap else "") + SEPARATOR)
+        min_tokens = wrapper + 8 + draw(st.integers(0, 25))
+        reserved = draw(st.sampled_from([0, 0, 0, 0, 5, 30]))
+        layers.append(
+            Layer(
+                id=f"L{i}",
+                content=text,
+                priority=draw(st.integers(0, 4)),
+                reserved_tokens=reserved,
+                min_tokens=min_tokens,
+                max_tokens=draw(st.none() | st.integers(min_tokens, 160)),
+                compressor=draw(st.sampled_from([None, density, head, code_density])),
+                wrap=wrap,
+                placement=draw(st.sampled_from(["system", "context", "history", "task"])),
+            )
+        )
+    return layers, draw(st.integers(0, 300)), counter
+
+
+def cost(layer: Layer, counter: TokenCounter) -> int:
+    return counter.count(layer.render(layer.body()) + SEPARATOR)
+
+
+def smallest(layer: Layer, counter: TokenCounter) -> int:
+    """What a layer needs at least, from its declared fields: its whole size if it cannot
+    shrink, else ``min_tokens``; a reserved layer needs its reservation (within those bounds)."""
+    full = cost(layer, counter)
+    floor = min(full, layer.min_tokens) if layer.compressor is not None else full
+    return min(full, max(layer.reserved_tokens, floor)) if layer.reserved else floor
+
+
+def packed_or_none(layers: list[Layer], budget: int, counter: TokenCounter) -> Pack | None:
+    try:
+        return pack(layers, budget, counter)
+    except UserInputError as exc:
+        assert "reserved layers need" in str(exc)
+        whole = sum(cost(x, counter) for x in layers if x.reserved)
+        assert whole > budget, "raised although the reserved layers fit whole"
+        return None
+
+
+PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(layer_sets())
+def test_a_pack_never_exceeds_its_budget(case: tuple[list[Layer], int, TokenCounter]) -> None:
+    layers, budget, counter = case
+    result = packed_or_none(layers, budget, counter)
+    if result is None:
+        return
+    assert result.used <= budget
+    measured = sum(counter.count(r.text + SEPARATOR) for r in result.layers if r.tokens)
+    assert measured == result.used
+    sent = sum(counter.count(m["content"]) for m in result.openai_messages())
+    assert sent <= budget
+
+
+@PROPERTY
+@given(layer_sets())
+def test_reserved_layers_are_always_included(case: tuple[list[Layer], int, TokenCounter]) -> None:
+    layers, budget, counter = case
+    result = packed_or_none(layers, budget, counter)
+    if result is None:
+        return
+    for layer, report in zip(layers, result.layers, strict=True):
+        if layer.reserved:
+            assert report.status in ("included", "truncated"), report
+
+
+@PROPERTY
+@given(layer_sets())
+def test_a_higher_priority_layer_is_never_dropped_while_a_lower_one_stays(
+    case: tuple[list[Layer], int, TokenCounter],
+) -> None:
+    layers, budget, counter = case
+    result = packed_or_none(layers, budget, counter)
+    if result is None:
+        return
+    dropped = [r for r in result.layers if r.cause in ("no_room", "cascade")]
+    kept = [r for r in result.layers if r.status != "excluded" and not r.reserved]
+    for out in dropped:
+        for stay in kept:
+            assert stay.priority >= out.priority, (out.id, stay.id)
+
+
+@PROPERTY
+@given(layer_sets())
+def test_a_compressible_layer_is_shrunk_before_it_is_dropped(
+    case: tuple[list[Layer], int, TokenCounter],
+) -> None:
+    layers, budget, counter = case
+    result = packed_or_none(layers, budget, counter)
+    if result is None:
+        return
+    for i, (layer, report) in enumerate(zip(layers, result.layers, strict=True)):
+        if layer.compressor is None or report.cause != "no_room":
+            continue
+        # Dropped for room: even shrunk to min_tokens it did not fit next to the smallest
+        # forms of everything the packer had to place before it.
+        before = [
+            other
+            for j, (other, r) in enumerate(zip(layers, result.layers, strict=True))
+            if j != i
+            and r.status != "excluded"
+            and (
+                other.reserved
+                or other.priority > layer.priority
+                or (other.priority == layer.priority and j < i)
+            )
+        ]
+        needed = sum(smallest(o, counter) for o in before)
+        assert needed + smallest(layer, counter) > budget
+
+
+@settings(max_examples=60, deadline=None)
+@given(layer_sets())
+def test_never_over_budget_with_the_real_o200k_counter(
+    case: tuple[list[Layer], int, TokenCounter],
+) -> None:
+    layers, budget, _ = case
+    counter = counter_for("gpt-4.1")
+    result = packed_or_none(layers, budget, counter)
+    if result is not None:
+        assert result.used <= budget
+        assert sum(counter.count(m["content"]) for m in result.openai_messages()) <= budget
+
+
+def test_a_compressible_layer_shrinks_to_make_room_before_anything_is_dropped() -> None:
+    words = WordCounter()
+    prose = "\n".join(f"line {i} says something" for i in range(40))
+    layers = [
+        Layer(id="big", content=prose, priority=2, compressor=density, min_tokens=10),
+        Layer(id="atomic", content="one two three four five six", priority=1),
+    ]
+    roomy = pack(layers, 60, words)
+    assert [(r.status, r.cause) for r in roomy.layers] == [
+        ("truncated", "shrunk"),
+        ("included", "fit"),
+    ]
+    assert roomy.layer("big").tokens <= 54 and roomy.layer("big").full_tokens == 160
+    tight = pack(layers, 14, words)
+    big, atomic = tight.layers
+    assert big.status == "truncated" and 10 <= big.tokens <= 14
+    assert (atomic.status, atomic.cause) == ("excluded", "no_room")
+    assert atomic.reason.startswith("needs 6 tokens, only") and tight.used <= 14
+
+
+def test_lazy_sources_run_only_for_layers_whose_condition_holds() -> None:
+    calls: list[str] = []
+
+    def source(name: str) -> Callable[[], str]:
+        def make() -> str:
+            calls.append(name)
+            return f"{name} text"
+
+        return make
+
+    layers = [
+        Layer(id="on", source=source("on"), condition=lambda s: s.turn >= 1),
+        Layer(id="off", source=source("off"), condition=lambda s: s.turn >= 5, why="late"),
+    ]
+    result = pack(layers, 100, WordCounter(), State(turn=2))
+    assert calls == ["on"]
+    assert [(r.id, r.status) for r in result.layers] == [("on", "included"), ("off", "excluded")]
+    assert result.layer("off").reason == "condition not met: late"
+
+
+def test_a_temporary_layer_expires_after_its_ttl() -> None:
+    layer = Layer(id="reminder:x", content="mind the gap", ttl=2, born=3, placement="task")
+    assert pack([layer], 50, WordCounter(), State(turn=4)).layers[0].status == "included"
+    gone = pack([layer], 50, WordCounter(), State(turn=5)).layers[0]
+    assert (gone.status, gone.cause) == ("excluded", "expired")
+    assert gone.reason == "expired: shown for 2 turn(s) from turn 3, now turn 5"
+
+
+def test_reserved_layers_that_cannot_fit_raise_a_clear_error() -> None:
+    layer = Layer(id="system", content="a " * 50, reserved_tokens=10)
+    with pytest.raises(
+        UserInputError, match="reserved layers need 50 tokens, more than the budget"
+    ):
+        pack([layer], 20, WordCounter())
+
+
+def test_messages_for_openai_and_anthropic() -> None:
+    layers = [
+        Layer(id="system", content="be careful", placement="system", reserved_tokens=5),
+        Layer(id="task", content="Task: fix it", placement="task", priority=9),
+        Layer(id="code:a.py", content="x = 1", placement="context", wrap=quoted("a.py")),
+        Layer(id="history:1", content="hi", placement="history", role="user"),
+        Layer(id="history:2", content="hello", placement="history", role="assistant"),
+        Layer(id="rules:AGENTS.md", content="use tabs", placement="system"),
+    ]
+    result = pack(layers, 200, WordCounter())
+    data = result.layer("code:a.py").text
+    assert result.openai_messages() == [
+        {"role": "system", "content": "be careful\n\nuse tabs"},
+        {"role": "user", "content": f"{data}\n\nhi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "Task: fix it"},
+    ]
+    system, messages = result.anthropic_messages()
+    assert system == "be careful\n\nuse tabs"
+    assert messages == result.openai_messages()[1:]
+    report = result.report(model="gpt-4.1")
+    assert set(report) >= {"budget", "used", "model", "layers", "messages"}
+    assert report["layers"][0] == {
+        "id": "system",
+        "tokens": 2,
+        "status": "included",
+        "reason": "reserved; fits whole (2 of 2 tokens)",
+        "full_tokens": 2,
+        "priority": 0,
+        "placement": "system",
+    }
+    assert report["used"] == result.used <= report["budget"] == 200
+
+
+def test_layer_ids_must_be_unique_and_bounds_sane() -> None:
+    with pytest.raises(UserInputError, match="unique"):
+        pack([Layer(id="a", content="x"), Layer(id="a", content="y")], 10, WordCounter())
+    with pytest.raises(UserInputError, match="exactly one of content and source"):
+        Layer(id="a")
+    with pytest.raises(UserInputError, match="max_tokens is below min_tokens"):
+        Layer(id="a", content="x", min_tokens=5, max_tokens=2)
