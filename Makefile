@@ -25,11 +25,13 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
-## demo: install, build the default embedding model (once), index this repo, run two searches
+## demo: install, build the default embedding model (once), index this repo, run two searches,
+## and pack a context window for a task into a token budget
 demo: install
 	$(BIN)/contextos index .
 	$(BIN)/contextos search "where are files skipped as secrets or binaries" --k 5
 	$(BIN)/contextos search "reciprocal rank fusion of rankings" --files --k 5
+	$(BIN)/contextos context "how does incremental indexing stay crash-safe" --budget 4000 -p .
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

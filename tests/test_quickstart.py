@@ -53,3 +53,4 @@ def test_make_demo_indexes_and_searches_this_repository(default_model: Path) -> 
     assert re.search(r"indexed .*: \d+ files", out)
     assert "src/contextos/code/walk.py" in out
     assert "fusion.py" in out
+    assert re.search(r"used [\d,]+ of 4,000 tokens", out)
