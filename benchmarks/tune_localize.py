@@ -100,18 +100,21 @@ def main() -> int:
     p.add_argument("--work", type=Path, default=Path(".bench/localize"))
     p.add_argument("--out", type=Path, default=Path("tune.json"))
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--start", default="{}", help="SearchConfig fields to start from (JSON)")
+    p.add_argument("--skip", default="", help="comma-separated parameters not to tune")
     args = p.parse_args()
     os.environ["CONTEXTOS_HOME"] = str((args.work / "home").resolve())
     spaces = load_spaces(args)
     print(f"{len(spaces)} kept workspaces", file=sys.stderr)
     ev = Evaluator(spaces)
-    cfg = SearchConfig()
+    cfg = SearchConfig(**json.loads(args.start))
+    grid = {k: v for k, v in GRID.items() if k not in args.skip.split(",")}
     best = ev.score(cfg)
     history: list[dict[str, Any]] = [{"config": dataclasses.asdict(cfg), "acc@1,5,10": best}]
     print("start", best, file=sys.stderr)
     for _ in range(args.rounds):
         improved = False
-        for name, values in GRID.items():
+        for name, values in grid.items():
             for value in values:
                 if getattr(cfg, name) == value:
                     continue

@@ -150,7 +150,9 @@ def test_html_page_renders_the_layers_in_headless_chromium(
     page = tmp_path / "window.html"
     repo = make_repo(FILES)
     task = "apply a discount to the cart total"
-    done = run(task, "--path", str(repo), "--budget", "1000", "--session", "s1", "--html", str(page))
+    done = run(
+        task, "--path", str(repo), "--budget", "1000", "--session", "s1", "--html", str(page)
+    )
     assert done.returncode == 0, done.stderr
     assert f"wrote {page}" in done.stdout
     html = page.read_text()

@@ -30,17 +30,17 @@ __all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weight
 class SearchConfig:
     """Ranking knobs. Defaults are the values tuned on the localization dev split."""
 
-    rrf_k: float = 60.0
+    rrf_k: float = 20.0
     w_file_bm25: float = 1.0
     w_chunk_bm25: float = 1.0
-    w_dense: float = 1.0
+    w_dense: float = 0.25
     w_mention: float = 1.0
     test_penalty: float = 0.5
-    prose_penalty: float = 1.0
+    prose_penalty: float = 0.1
     changelog_penalty: float = 1.0
-    plain_word_weight: float = 0.5
+    plain_word_weight: float = 0.0
     names_weight: float = 2.0
-    max_terms: int = 64
+    max_terms: int = 32
     candidates: int = 400
     chunk_file_weight: float = 0.5
 
