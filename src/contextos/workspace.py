@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from types import TracebackType
 from typing import Literal, overload
 
 from contextos.code.indexer import Progress, run_index, verify_index
@@ -25,7 +24,7 @@ from contextos.embed.protocol import Embedder
 from contextos.errors import PathOutsideRootError, UserInputError
 from contextos.home import workspace_db_path
 from contextos.settings import Settings, load_settings
-from contextos.store.db import connect
+from contextos.store.db import Closing, connect
 from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
 
 __all__ = ["Workspace"]
@@ -33,7 +32,7 @@ __all__ = ["Workspace"]
 _MAX_QUERY_CHARS = 100_000
 
 
-class Workspace:
+class Workspace(Closing):
     """One indexed repository. Thread-compatible, not thread-safe: one per thread."""
 
     def __init__(
@@ -197,14 +196,3 @@ class Workspace:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def __enter__(self) -> Workspace:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

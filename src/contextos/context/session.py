@@ -13,13 +13,12 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 from contextos.context.schema import MIGRATIONS
 from contextos.errors import UserInputError
 from contextos.home import contextos_home
-from contextos.store.db import connect, transaction
+from contextos.store.db import Closing, connect, transaction
 
 __all__ = ["Compaction", "Event", "EventRole", "SessionStore", "check_session_id"]
 
@@ -60,7 +59,7 @@ class Compaction:
     model: str | None
 
 
-class SessionStore:
+class SessionStore(Closing):
     """Open with ``SessionStore.open()``; use as a context manager or call ``close()``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -76,17 +75,6 @@ class SessionStore:
 
     def close(self) -> None:
         self._conn.close()
-
-    def __enter__(self) -> SessionStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def append(
         self,

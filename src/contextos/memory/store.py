@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from contextos.embed.protocol import Embedder
@@ -39,14 +38,14 @@ from contextos.memory.records import (
 )
 from contextos.memory.rows import COLUMNS, fetch_many, generation, require, row_to_memory
 from contextos.memory.writes import backfill_embeddings, build_memory, embed_memories
-from contextos.store.db import connect, transaction
+from contextos.store.db import Closing, connect, transaction
 
 __all__ = ["MemoryStore"]
 
 _ADD_KEYS = frozenset({"text", "tag", "scope", "source", "valid_from", "score"})
 
 
-class MemoryStore:
+class MemoryStore(Closing):
     """Open with ``MemoryStore.open()``; use as a context manager or call ``close()``."""
 
     def __init__(
@@ -99,17 +98,6 @@ class MemoryStore:
     def close(self) -> None:
         self._conn.close()
         self._snapshot = None
-
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -11,10 +11,11 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from contextos.errors import StoreError
 
-__all__ = ["Migration", "connect", "transaction"]
+__all__ = ["Closing", "Migration", "connect", "transaction"]
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -93,3 +94,16 @@ def transaction(
     except sqlite3.Error as exc:
         conn.execute("ROLLBACK")
         raise StoreError(f"cannot commit: {exc}") from exc
+
+
+class Closing:
+    """``with`` support for anything with a ``close()``: stores, workspaces, sessions."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
