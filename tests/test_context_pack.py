@@ -22,8 +22,10 @@ from contextos.context import (
     quoted,
 )
 from contextos.context.compress import code_density
+from contextos.context.counting import count_all
 from contextos.context.report import SEPARATOR
 from contextos.errors import UserInputError
+from contextos.tokens import EstimatingCounter, ExactCounter
 
 LINES = [
     "the quick brown fox jumps over the lazy dog",
@@ -273,3 +275,108 @@ def test_layer_ids_must_be_unique_and_bounds_sane() -> None:
         Layer(id="a")
     with pytest.raises(UserInputError, match="max_tokens is below min_tokens"):
         Layer(id="a", content="x", min_tokens=5, max_tokens=2)
+
+
+class Recording:
+    """A ``WordCounter`` that keeps every text it was asked to count."""
+
+    name, margin = "words", 0.0
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def count(self, text: str) -> int:
+        self.texts.append(text)
+        return len(text.split())
+
+
+class Estimating(WordCounter):
+    """A ``WordCounter`` that, like the packer's, offers an estimate of one text it must shrink."""
+
+    def __init__(self, text: str, estimate: int) -> None:
+        self._text, self._estimate = text, estimate
+
+    def estimate(self, text: str) -> int | None:
+        return self._estimate if text == self._text else None
+
+
+texts = st.lists(st.sampled_from(LINES), min_size=1, max_size=30).map("\n".join)
+ALL_COUNTERS: list[TokenCounter] = [*COUNTERS, counter_for("gpt-4.1")]
+
+
+@PROPERTY
+@given(texts, st.integers(0, 120), st.sampled_from(ALL_COUNTERS), st.sampled_from(range(3)))
+def test_a_compressor_returns_a_text_that_fits_or_the_text_itself_when_it_fits(
+    text: str, target: int, counter: TokenCounter, which: int
+) -> None:
+    compress = (density, code_density, head)[which]
+    out = compress(text, target, counter)
+    if counter.count(text) <= target:
+        assert out == text
+    else:
+        assert counter.count(out) <= target
+
+
+@PROPERTY
+@given(texts, st.integers(0, 120), st.integers(0, 40), st.sampled_from(range(3)))
+def test_a_compressor_told_the_size_of_its_text_still_returns_a_text_that_fits(
+    text: str, target: int, more: int, which: int
+) -> None:
+    """The packer tells a compressor about what the body it must shrink counts; any estimate
+    over the target gives a text that fits, the true count gives what counting gives."""
+    compress = (density, code_density, head)[which]
+    out = compress(text, target, Estimating(text, target + 1 + more))
+    assert WordCounter().count(out) <= target
+    size = WordCounter().count(text)
+    if size > target:
+        told = compress(text, target, Estimating(text, size))
+        assert told == compress(text, target, WordCounter())
+
+
+@PROPERTY
+@given(texts, st.integers(0, 120))
+def test_head_keeps_the_longest_prefix_that_fits(text: str, target: int) -> None:
+    counter = CharCounter(4.0)  # its counts grow with the prefix
+    note = "\n[… cut to fit]"
+    lines = text.split("\n")
+    if counter.count(text) <= target:
+        expected = text
+    elif fitting := [
+        k for k in range(1, len(lines) + 1) if counter.count("\n".join(lines[:k]) + note) <= target
+    ]:
+        expected = "\n".join(lines[: max(fitting)]) + note
+    else:
+        chars = [
+            k for k in range(1, len(lines[0]) + 1) if counter.count(lines[0][:k] + note) <= target
+        ]
+        expected = lines[0][: max(chars)] + note if chars else ""
+    assert head(text, target, counter) == expected
+
+
+def test_batch_counts_equal_one_by_one_counts() -> None:
+    """Large enough that ``ExactCounter.count_many`` splits the batch over threads."""
+    pieces = [
+        "def f(x):\n    return x  # <|endoftext|>",
+        "prose, and more prose.",
+        "\ud800 lone",
+        "",
+    ]
+    batch = [piece * (i % 97) for i in range(800) for piece in pieces]
+    assert sum(map(len, batch)) > 200_000
+    exact = ExactCounter("o200k_base")
+    for counter in (exact, EstimatingCounter(exact, 1.3), WordCounter(), CharCounter(3.0)):
+        assert count_all(counter, batch) == [counter.count(t) for t in batch]
+    assert exact.count_many([]) == []
+
+
+def test_a_pack_counts_each_text_once_and_never_the_whole_body_it_shrinks() -> None:
+    body = "\n".join(f"line {i} = compute(x, {i})" for i in range(60))
+    layers = [
+        Layer(id="code:a.py", content=body, compressor=density, min_tokens=30, wrap=quoted("a.py")),
+        Layer(id="task", content="fix the bug in compute", priority=9),
+    ]
+    counter = Recording()
+    result = pack(layers, 80, counter)
+    assert result.layer("code:a.py").status == "truncated" and result.used <= 80
+    assert len(counter.texts) == len(set(counter.texts))
+    assert body not in counter.texts

@@ -5,12 +5,18 @@ duplicates, then prose, then comments and headings, then code lines, identifiers
 numbers. Structural lines (code fences, data-block markers) stay until the last resort, a cut that
 keeps the head. ``head`` keeps the beginning. Each notes what it dropped in one line, so a model
 knows the text is partial. Both are best effort: the packer verifies the count and retries.
+
+They count candidates, not lines: line costs are estimated from the whole count by length, and
+``head`` searches for its cut starting where that estimate puts it. A counter that offers
+``estimate(text)`` (the packer's, for the body it asks them to shrink) spares them counting the
+whole text again.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from contextos.context.counting import TokenCounter
@@ -27,11 +33,8 @@ _STRUCT = 5
 def line_value(line: str, seen: set[str]) -> int:
     """0 blank or duplicate · 1 prose · 2 comment or heading · 3 a comment/heading carrying an
     identifier, path or number · 4 code · 5 structural. ``seen`` collects non-trivial lines."""
-    s = line.strip()
-    if not s:
-        return 0
-    value = _intrinsic(s)
-    if value != _STRUCT and len(s) > 3:
+    s, value, _, dedup = _kind(line)
+    if dedup:
         if s in seen:
             return 0
         seen.add(s)
@@ -39,13 +42,20 @@ def line_value(line: str, seen: set[str]) -> int:
 
 
 @lru_cache(maxsize=65_536)
-def _intrinsic(s: str) -> int:
+def _kind(line: str) -> tuple[str, int, int, bool]:
+    """The stripped line, its value before duplicates are considered, that value in code
+    (every informative line is just code: 3), and whether a repeat of it is a duplicate."""
+    s = line.strip()
+    if not s:
+        return s, 0, 0, False
     if _STRUCTURAL.match(s):
-        return _STRUCT
+        return s, _STRUCT, _STRUCT, False
     informative = bool(_INFO.search(s))
     if _HEADING.match(s) or _COMMENT.match(s):
-        return 3 if informative and not _HEADING.match(s) else 2
-    return 4 if informative else 1
+        value = 3 if informative and not _HEADING.match(s) else 2
+    else:
+        value = 4 if informative else 1
+    return s, value, min(value, 3), len(s) > 3
 
 
 def _note(dropped: int) -> str:
@@ -65,37 +75,77 @@ def code_density(text: str, target: int, counter: TokenCounter) -> str:
 
 
 def _drop(text: str, target: int, counter: TokenCounter, *, code: bool) -> str:
-    total = counter.count(text)
-    if total <= target:
+    total = _over(text, target, counter)
+    if total is None:
         return text
     lines = text.split("\n")
-    seen: set[str] = set()
-    values = [line_value(line, seen) for line in lines]
-    if code:
-        values = [v if v <= 2 or v == _STRUCT else 3 for v in values]
+    note = counter.count(_note(len(lines)))
     # Line costs are estimated from the whole count by length (counting every line would
     # dominate packing time); each candidate is then counted for real.
-    costs = [total * (len(line) + 1) / (len(text) + 1) for line in lines]
-    order = sorted(range(len(lines)), key=lambda i: (values[i], -i))
-    order = [i for i in order if values[i] < _STRUCT]
+    size = len(text) + 1
+    last = _last(lines, code)
+    if last is None or note + total * (len(last) + 1) / size > target:
+        return head(text, target, counter)  # not even the line that goes last fits: cut
+    order, content = _plan(text, code)
     keep = [True] * len(lines)
-    excess: float = total + counter.count(_note(len(lines))) - target
+    excess: float = total + note - target
     pos = 0
     while True:
         while excess > 0 and pos < len(order):
             keep[order[pos]] = False
-            excess -= costs[order[pos]]
+            excess -= total * (len(lines[order[pos]]) + 1) / size
             pos += 1
         keep = _tidy(lines, keep)
+        if not any(k and c for k, c in zip(keep, content, strict=True)):
+            # every content line went: a cut prefix says more than a bare note
+            return head(text, target, counter)
         out = _join(lines, keep)
         over = counter.count(out) - target
         if over <= 0 or pos >= len(order):
             break
         excess = over
-    kept = [i for i, k in enumerate(keep) if k and values[i] < _STRUCT and lines[i].strip()]
-    if not kept:  # every content line went: a cut prefix says more than a bare note
-        return head(text, target, counter)
     return out if over <= 0 else head(out, target, counter)
+
+
+def _last(lines: list[str], code: bool) -> str | None:
+    """The line the drop order reaches last (the first of the most valuable), if any can go."""
+    top = 3 if code else 4
+    last, best = None, -1
+    for line in lines:
+        kind = _kind(line)
+        value = kind[2] if code else kind[1]
+        if best < value < _STRUCT:
+            last, best = line, value
+            if value == top:
+                break
+    return last
+
+
+@lru_cache(maxsize=8)  # the packer retries a shrink with a lower target
+def _plan(text: str, code: bool) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+    """The droppable lines of ``text`` in the order they go (lowest value first, later lines
+    first among equals), and which lines are content (not blank, not structural)."""
+    kinds = list(map(_kind, text.split("\n")))
+    n = len(kinds)
+    first = dict(zip(reversed([k[0] for k in kinds]), range(n - 1, -1, -1), strict=True))
+    at = 2 if code else 1
+    values = [0 if k[3] and first[k[0]] != i else k[at] for i, k in enumerate(kinds)]
+    order = sorted(range(n - 1, -1, -1), key=values.__getitem__)
+    content = [bool(k[0]) and k[1] != _STRUCT for k in kinds]
+    return tuple(i for i in order if values[i] != _STRUCT), tuple(content)
+
+
+def _over(text: str, target: int, counter: TokenCounter) -> int | None:
+    """What ``text`` counts if that is over ``target``, else None. A counter that offers an
+    ``estimate(text)`` (the packer's does, for a layer it must shrink: it has counted the
+    rendered layer) is taken at its word when the estimate is over target, saving a count of the
+    whole text; the estimate then only scales line costs, and every candidate is still counted."""
+    estimate = getattr(counter, "estimate", None)
+    guess: int | None = estimate(text) if estimate is not None else None
+    if guess is not None and guess > target:
+        return guess
+    total = counter.count(text)
+    return total if total > target else None
 
 
 _HEADER = re.compile(r"^\S+:\d+-\d+")
@@ -125,25 +175,42 @@ def _join(lines: list[str], keep: list[bool]) -> str:
 
 def head(text: str, target: int, counter: TokenCounter) -> str:
     """The longest run of leading lines (then characters) that counts ≤ ``target`` with a note."""
-    if counter.count(text) <= target:
+    total = _over(text, target, counter)
+    if total is None:
         return text
     note = "\n[… cut to fit]"
     lines = text.split("\n")
-    lo, hi = 0, len(lines)
-    while lo < hi:  # most lines whose join fits
-        mid = (lo + hi + 1) // 2
-        if counter.count("\n".join(lines[:mid]) + note) <= target:
-            lo = mid
-        else:
-            hi = mid - 1
-    if lo > 0:
-        return "\n".join(lines[:lo]) + note
+    # Token counts grow with the prefix, near enough to search on: start from where the text's
+    # own tokens per character put the cut, so short targets cost a few short counts.
+    chars = max(target - counter.count(note), 1) * (len(text) + 1) / (total + 1)
+    guess, used = 0, len(lines[0]) + 1
+    while used <= chars and guess < len(lines) - 1:
+        guess += 1
+        used += len(lines[guess]) + 1
+    n = _largest(lambda k: counter.count("\n".join(lines[:k]) + note), target, len(lines), guess)
+    if n > 0:
+        return "\n".join(lines[:n]) + note
     first = lines[0]
-    lo, hi = 0, len(first)
+    n = _largest(lambda k: counter.count(first[:k] + note), target, len(first), int(chars))
+    return first[:n] + note if n else ""
+
+
+def _largest(cost: Callable[[int], int], target: int, most: int, guess: int) -> int:
+    """The largest ``k`` in ``1..most`` with ``cost(k) <= target``, else 0, for a cost that grows
+    with ``k``: probe ``guess``, then twice where the tokens per unit measured put the target,
+    then bisect. Only a probed ``k`` is returned, so it fits even where the cost does not grow."""
+    lo, hi = 0, most  # cost(lo) <= target or lo == 0; nothing above hi fits
+    k, base, probes = min(max(guess, 1), most), cost(0), 0
     while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if counter.count(first[:mid] + note) <= target:
-            lo = mid
+        spent = cost(k)
+        if spent <= target:
+            lo = k
         else:
-            hi = mid - 1
-    return first[:lo] + note if lo else ""
+            hi = k - 1
+        probes += 1
+        if probes < 3:
+            k += int((target - spent) * k / max(spent - base, 1))
+        else:
+            k = (lo + hi + 1) // 2
+        k = min(max(k, lo + 1), hi)
+    return lo

@@ -2,22 +2,33 @@
 
 ``TokenCounter`` is ``contextos.tokens``'s protocol (``count(text) -> int``, ``name``,
 ``margin``); ``counter_for(model)`` is its ``counter_for_model``: exact BPE counts for OpenAI
-models, a stated estimate for others. ``CharCounter`` and ``WordCounter`` are two tiny, fast
-counters for tests and for reasoning about packing in words or characters.
+models, a stated estimate for others. ``count_all`` counts many texts at once with a counter's
+``count_many`` when it has one (``ExactCounter`` spreads a large batch over threads), else one
+by one. ``CharCounter`` and ``WordCounter`` are two tiny, fast counters for tests and for
+reasoning about packing in words or characters.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from contextos.tokens import TokenCounter, counter_for_model
+from contextos.tokens._counters import BatchCounter
 
-__all__ = ["CharCounter", "TokenCounter", "WordCounter", "counter_for"]
+__all__ = ["CharCounter", "TokenCounter", "WordCounter", "count_all", "counter_for"]
 
 
 def counter_for(model: str) -> TokenCounter:
     """The counter for ``model`` (``gpt-4.1``, ``openai:gpt-4.1``, ``claude-sonnet-4``...)."""
     return counter_for_model(model)
+
+
+def count_all(counter: TokenCounter, texts: Sequence[str]) -> list[int]:
+    """``[counter.count(t) for t in texts]``, in one batch if the counter can batch."""
+    if isinstance(counter, BatchCounter):
+        return counter.count_many(texts)
+    return [counter.count(t) for t in texts]
 
 
 class CharCounter:

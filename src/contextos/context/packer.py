@@ -15,8 +15,12 @@ whose smallest size does not fit is dropped, and with it every lower-priority on
 each selected layer gets its full size if what is left, after keeping the commitments of the
 layers still to come, allows; otherwise it is compressed into that room (the compressor's answer
 if it fits, else the head of the text, else the wrapper alone: one always fits). Costs are
-measured on the rendered text plus ``SEPARATOR``, each distinct text counted once per call, and
-compressors run only for layers that must shrink. Left out: optimal (knapsack) packing.
+measured on the rendered text plus ``SEPARATOR``, each distinct text counted once per call (the
+whole layers and their wrappers in one batch, see ``count_all``), and compressors run only for
+layers that must shrink. A compressor is offered an ``estimate`` of the body it shrinks (the
+layer's cost less its wrapper's) instead of counting it again; what it returns is counted
+exactly, rendered, and only exact counts of packed texts make up ``used``. Left out: optimal
+(knapsack) packing.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contextos.context.compress import head
-from contextos.context.counting import TokenCounter
+from contextos.context.counting import TokenCounter, count_all
 from contextos.context.layers import Layer, State
 from contextos.context.report import SEPARATOR, Cause, LayerReport, Pack
 from contextos.errors import UserInputError
@@ -49,11 +53,14 @@ class _Live:
 
 
 class _Memo:
-    """``counter`` with counts memoised: compressors re-count the same texts."""
+    """``counter`` with counts memoised (compressors re-count the same texts), which also
+    offers compressors an ``estimate`` of the body being shrunk: its rendered cost less the
+    wrapper's, known from measuring the layer, so they need not count the whole body again."""
 
     def __init__(self, counter: TokenCounter) -> None:
         self._counter = counter
         self._seen: dict[str, int] = {}
+        self._shrinking: tuple[str, int] | None = None
         self.name, self.margin = counter.name, counter.margin
 
     def count(self, text: str) -> int:
@@ -61,6 +68,21 @@ class _Memo:
         if n is None:
             n = self._seen[text] = self._counter.count(text)
         return n
+
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        self._seen.update(zip(new, count_all(self._counter, new), strict=True))
+        return [self._seen[t] for t in texts]
+
+    def shrinking(self, body: str, tokens: int) -> None:
+        """Say which body compressors are about to shrink, and about what it counts."""
+        self._shrinking = (body, tokens)
+
+    def estimate(self, text: str) -> int | None:
+        """About what ``text`` counts, if it is the body being shrunk; else None."""
+        if self._shrinking is None or text != self._shrinking[0]:
+            return None
+        return self._shrinking[1]
 
 
 def pack(
@@ -74,7 +96,7 @@ def pack(
     state = state or State()
     memo = _Memo(counter)
     reports: dict[int, LayerReport] = {}
-    live: list[_Live] = []
+    built: list[tuple[int, Layer]] = []
     for i, layer in enumerate(layers):
         if layer.expired(state):
             why = f"expired: shown for {layer.ttl} turn(s) from turn {layer.born}"
@@ -83,13 +105,15 @@ def pack(
             why = "condition not met: " + (layer.why or "-")
             reports[i] = LayerReport.of(layer, "condition", why)
         else:
-            item = _measure(i, layer, memo)
-            cap = layer.max_tokens
-            if cap is not None and item.size > cap and not layer.reserved:
-                msg = f"needs {item.size} tokens, over its max_tokens {layer.max_tokens}"
-                reports[i] = LayerReport.of(layer, "over_max", msg + " and cannot shrink", item.raw)
-            else:
-                live.append(item)
+            built.append((i, layer))
+    live: list[_Live] = []
+    for item in _measure(built, memo):
+        cap = item.layer.max_tokens
+        if cap is not None and item.size > cap and not item.layer.reserved:
+            msg = f"needs {item.size} tokens, over its max_tokens {cap} and cannot shrink"
+            reports[item.index] = LayerReport.of(item.layer, "over_max", msg, item.raw)
+        else:
+            live.append(item)
     order = sorted(live, key=lambda c: -c.layer.priority)
     selected = _select(order, budget, reports)
     _allocate(selected, budget, memo, reports)
@@ -130,7 +154,7 @@ def _select(order: list[_Live], budget: int, reports: dict[int, LayerReport]) ->
 
 
 def _allocate(
-    selected: list[_Live], budget: int, counter: TokenCounter, reports: dict[int, LayerReport]
+    selected: list[_Live], budget: int, counter: _Memo, reports: dict[int, LayerReport]
 ) -> None:
     pending = sum(c.commit for c in selected)
     used = 0
@@ -150,25 +174,33 @@ def _allocate(
         reports[c.index] = LayerReport.of(c.layer, cause, reason, c.raw, c.body, text, tokens)
 
 
-def _measure(index: int, layer: Layer, counter: TokenCounter) -> _Live:
-    body = layer.body()
-    text = layer.render(body)
-    raw = _cost(text, counter)
-    if layer.compressor is None:
-        return _Live(index, layer, body, raw, text, raw, 0, raw)
-    overhead = _cost(layer.render(""), counter)
-    smallest = max(layer.min_tokens, overhead + _MIN_BODY)
-    item = _Live(index, layer, body, raw, text, raw, overhead, min(raw, smallest))
-    if layer.max_tokens is not None and raw > layer.max_tokens and layer.max_tokens >= smallest:
-        item.text, item.size = _shrink(item, layer.max_tokens, counter)
-    return item
+def _measure(built: list[tuple[int, Layer]], memo: _Memo) -> list[_Live]:
+    """Every layer's whole cost and, if it can shrink, its wrapper's: counted in one batch."""
+    bodies = [layer.body() for _, layer in built]
+    texts = [layer.render(body) for (_, layer), body in zip(built, bodies, strict=True)]
+    wrappers = [layer.render("") if layer.compressor is not None else "" for _, layer in built]
+    costs = memo.count_many([t + SEPARATOR for t in texts] + [w + SEPARATOR for w in wrappers])
+    items = []
+    for k, ((index, layer), body, text) in enumerate(zip(built, bodies, texts, strict=True)):
+        raw, overhead = costs[k], costs[len(built) + k]
+        if layer.compressor is None:
+            items.append(_Live(index, layer, body, raw, text, raw, 0, raw))
+            continue
+        smallest = max(layer.min_tokens, overhead + _MIN_BODY)
+        item = _Live(index, layer, body, raw, text, raw, overhead, min(raw, smallest))
+        cap = layer.max_tokens
+        if cap is not None and raw > cap and cap >= smallest:
+            item.text, item.size = _shrink(item, cap, memo)
+        items.append(item)
+    return items
 
 
-def _shrink(c: _Live, limit: int, counter: TokenCounter) -> tuple[str, int]:
+def _shrink(c: _Live, limit: int, counter: _Memo) -> tuple[str, int]:
     """``c`` compressed so its rendered text costs ≤ ``limit`` (≥ its overhead): the
     compressor's answer, else the head of the text, else the wrapper alone."""
     assert c.layer.compressor is not None
     target = limit - c.overhead
+    counter.shrinking(c.body, c.raw - c.overhead)
     for compress in (c.layer.compressor, c.layer.compressor, head):
         if target <= 0:
             break
