@@ -19,25 +19,30 @@ __all__ = ["mention_scores"]
 PATH_SCORE = 20.0
 
 
-def _path_matches(mentioned: str, paths: list[str]) -> list[str]:
+def _path_matches(mentioned: str, by_name: dict[str, list[str]]) -> list[str]:
+    """Indexed files that are, or end with, the mentioned path (or that it ends with)."""
     mentioned = mentioned.strip("/")
     return [
         p
-        for p in paths
+        for p in by_name.get(mentioned.rpartition("/")[2], ())
         if p == mentioned or mentioned.endswith("/" + p) or p.endswith("/" + mentioned)
     ]
 
 
-def _module_paths(dotted: str, path_set: set[str]) -> list[str]:
+def _module_paths(dotted: str, path_set: set[str], by_name: dict[str, list[str]]) -> list[str]:
+    """The file a dotted name most likely lives in: the longest prefix that is a module."""
     parts = dotted.split(".")
     for end in range(len(parts), 0, -1):
         base = "/".join(parts[:end])
         for candidate in (base + ".py", base + "/__init__.py"):
             if candidate in path_set:
                 return [candidate]
-        suffix = [p for p in path_set if p.endswith("/" + base + ".py")] if end >= 2 else []
-        if suffix:
-            return suffix
+        if end >= 2:
+            suffix = [
+                p for p in by_name.get(parts[end - 1] + ".py", ()) if p.endswith("/" + base + ".py")
+            ]
+            if suffix:
+                return suffix
     return []
 
 
@@ -47,11 +52,14 @@ def mention_scores(
     """``{path: score}`` for files the query mentions; empty if it mentions none."""
     scores: dict[str, float] = defaultdict(float)
     path_set = set(paths)
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        by_name[path.rpartition("/")[2]].append(path)
     for mentioned in parsed.paths:
-        for p in _path_matches(mentioned, paths):
+        for p in _path_matches(mentioned, by_name):
             scores[p] += PATH_SCORE
     for dotted in parsed.modules:
-        for p in _module_paths(dotted, path_set):
+        for p in _module_paths(dotted, path_set, by_name):
             scores[p] += PATH_SCORE / 2
     if not parsed.identifiers:
         return dict(scores)
