@@ -17,12 +17,13 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from numpy.typing import NDArray
 
+from contextos._http import excerpt, retry_after
 from contextos.embed._rows import unit_rows
 from contextos.embed.protocol import Vectors
 from contextos.errors import ConfigError, EmbeddingError, EmbeddingServerError
@@ -45,17 +46,6 @@ def _normalise_base_url(url: str) -> str:
         )
     path = parts.path.rstrip("/") or "/v1"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or a numeric ``Retry-After`` header, if present."""
-    for key, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(key) if headers is not None else None
-        try:
-            return max(0.0, float(raw) * scale) if raw is not None else None
-        except ValueError:
-            continue
-    return None
 
 
 class OpenAIEmbedder:
@@ -153,12 +143,12 @@ class OpenAIEmbedder:
                 )
                 return self._parse(raw.content, len(batch))
             except APIStatusError as exc:
-                last = f"HTTP {exc.status_code}: {_excerpt(exc.response.text)}"
+                last = f"HTTP {exc.status_code}: {excerpt(exc.response.text)}"
                 if exc.status_code not in _RETRY_STATUS and exc.status_code < 500:
                     raise EmbeddingServerError(
                         f"embeddings server {self._url} refused the request ({last})"
                     ) from exc
-                delay = _retry_after(exc.response.headers) or delay
+                delay = retry_after(exc.response.headers) or delay
             except APITimeoutError:
                 last = f"no answer within {self._timeout:g} s"
             except APIConnectionError as exc:
@@ -173,10 +163,10 @@ class OpenAIEmbedder:
         try:
             body = json.loads(content)
         except ValueError:
-            raise self._malformed(f"the body is not JSON: {_excerpt(content)}") from None
+            raise self._malformed(f"the body is not JSON: {excerpt(content)}") from None
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            raise self._malformed(f"no 'data' list in {_excerpt(content)}")
+            raise self._malformed(f"no 'data' list in {excerpt(content)}")
         if len(data) != expected:
             raise self._malformed(f"{len(data)} embeddings for {expected} inputs")
         rows: list[NDArray[np.float32] | None] = [None] * expected
@@ -211,9 +201,3 @@ class OpenAIEmbedder:
             f"embeddings server {self._url} answered malformed data for model "
             f"{self._model!r}: {reason}"
         )
-
-
-def _excerpt(body: bytes | str, limit: int = 200) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"

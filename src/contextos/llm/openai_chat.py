@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from contextos._http import excerpt, retry_after
 from contextos.errors import ConfigError, ModelError
 from contextos.llm.protocol import Completion, Message, Usage
 from contextos.llm.structured import RawCall, complete_structured, json_schema_for
@@ -88,10 +89,10 @@ class RetryPolicy:
                 return send()
             except sdk.APIStatusError as exc:
                 status = int(exc.status_code)
-                last = f"HTTP {status}: {_excerpt(exc.response.text)}"
+                last = f"HTTP {status}: {excerpt(exc.response.text)}"
                 if status not in _RETRY_STATUS and status < 500:
                     raise _refused(status, last, target, key_env) from exc
-                after = _retry_after(exc.response.headers)
+                after = retry_after(exc.response.headers)
                 wait = wait if after is None else after
             except sdk.APITimeoutError:
                 last = "no answer before the timeout"
@@ -115,22 +116,6 @@ _REFUSALS = {
 def _refused(status: int, detail: str, target: str, key_env: str) -> ModelError:
     what = _REFUSALS.get(status, "refused the request ({detail})")
     return ModelError(f"{target} " + what.format(detail=detail, key_env=key_env))
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or a numeric ``Retry-After`` header, if present."""
-    for key, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(key) if headers is not None else None
-        try:
-            return max(0.0, float(raw) * scale) if raw is not None else None
-        except ValueError:
-            continue
-    return None
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def logged_complete(
