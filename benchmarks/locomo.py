@@ -30,13 +30,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import json
 import os
 import platform
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +43,7 @@ from typing import Any
 from _locomo_data import Conversation, load_conversations
 from _locomo_metrics import KS, SESSION_K, Scored, summarise_system
 from _locomo_systems import BM25_DESCRIPTION, TurnRetriever
+from localize import write_json_atomic
 
 SYSTEMS = ("contextos", "bm25", "dense", "mem0")
 NEEDS_EMBEDDER = ("contextos", "dense", "mem0")
@@ -187,15 +186,6 @@ def question_rows(runner: Runner, convs: list[Conversation]) -> list[dict[str, A
         for c in convs
         for q in c.questions
     ]
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, path)
 
 
 def machine_info() -> dict[str, Any]:
