@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from contextos.code.tokenize import code_tokens
 
-__all__ = ["ParsedQuery", "parse_query"]
+__all__ = ["ParsedQuery", "code_like", "parse_query"]
 
 _PATH = re.compile(
     r"(?<![\w.])((?:[\w.-]+/)*[\w-]+\.(?:py|pyi|js|jsx|ts|tsx|go|rs|java|c|h|cc|cpp|hpp|rb|php|cs|kt|scala|swift|md|rst|txt|toml|yaml|yml|json|cfg|ini))\b"
@@ -36,7 +36,8 @@ class ParsedQuery:
     about_tests: bool = False
 
 
-def _looks_like_code(word: str) -> bool:
+def code_like(word: str) -> bool:
+    """True if ``word`` is written like an identifier rather than an English word."""
     return "_" in word.strip("_") or any(c.isupper() for c in word[1:]) or word.startswith("__")
 
 
@@ -65,8 +66,3 @@ def parse_query(text: str) -> ParsedQuery:
     parsed.identifiers = list(idents)
     parsed.about_tests = bool(_TEST_WORDS.search(text))
     return parsed
-
-
-def code_like(word: str) -> bool:
-    """True if ``word`` is written like an identifier rather than an English word."""
-    return _looks_like_code(word)

@@ -87,11 +87,10 @@ def gather(
     weights: dict[str, float],
 ) -> Evidence:
     """Run every ranking with a non-zero weight."""
-    snapshots.names_weight = cfg.names_weight
     parsed = parse_query(query)
     chunk_rankings: dict[str, list[int]] = {}
     if weights.get("chunk_bm25"):
-        index = snapshots.bm25(conn, "chunks")
+        index = snapshots.bm25(conn, "chunks", cfg.names_weight)
         terms = query_weights(parsed.tokens, index, cfg.max_terms)
         chunk_rankings["chunk_bm25"] = [cid for cid, _ in index.search(terms, cfg.candidates)]
     if weights.get("dense") and embedder is not None:
@@ -104,7 +103,7 @@ def gather(
         name: _files_by_best_chunk(ranking, chunk_path) for name, ranking in chunk_rankings.items()
     }
     if weights.get("file_bm25"):
-        index = snapshots.bm25(conn, "files")
+        index = snapshots.bm25(conn, "files", cfg.names_weight)
         hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
         id_path = _file_paths(conn, [fid for fid, _ in hits])
         file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]

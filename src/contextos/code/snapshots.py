@@ -56,15 +56,15 @@ def bump_generation(conn: sqlite3.Connection) -> None:
 class Snapshots:
     """Lazily built, generation-checked BM25 and vector indexes for one database."""
 
-    def __init__(self, db_path: Path, names_weight: float = 2.0) -> None:
+    def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        self.names_weight = names_weight
         self.vectors = VectorIndex()
         self._bm25: dict[str, tuple[str, Bm25Index]] = {}
         self._built_at: dict[str, float] = {}
 
-    def bm25(self, conn: sqlite3.Connection, table: str) -> Bm25Index:
-        gen = f"{generation(conn)}:{self.names_weight}"
+    def bm25(self, conn: sqlite3.Connection, table: str, names_weight: float) -> Bm25Index:
+        """The BM25 postings of ``table`` with name tokens counting ``names_weight`` times."""
+        gen = f"{generation(conn)}:{names_weight}"
         cached = self._bm25.get(table)
         if cached is not None and cached[0] == gen:
             return cached[1]
@@ -74,7 +74,7 @@ class Snapshots:
         path = self.db_path.with_name(f"{self.db_path.name}.{table}.bm25.npz")
         index = Bm25Index.load(path, gen)
         if index is None:
-            index = Bm25Index.build(conn, _FTS[table], self.names_weight)
+            index = Bm25Index.build(conn, _FTS[table], names_weight)
             with contextlib.suppress(OSError):  # read-only location: rebuild next time
                 index.save(path, gen)
         self._bm25[table] = (gen, index)
