@@ -5,8 +5,9 @@ files under the given roots (by default this repository's ``src``, ``tests`` and
 ``benchmarks``), each made into the layer ``contextos context`` would build for a search hit
 (``merge_hits`` → ``code_layers``: quoted data block, ``path:a-b`` header, fenced lines), ranked
 in that order. Their whole size exceeds the budget, so a run selects, shrinks and drops. Every
-repetition is a fresh ``pack`` call with the real o200k counter (nothing is cached across calls,
-so each counts every layer again). Left out: building the layers, which ``pack`` does not do.
+repetition is a fresh ``pack`` call with the real o200k counter on fresh copies of the layers
+(each data block gets a new nonce) with the compressors' memos cleared, so nothing one pack
+counted is reused by the next. Left out: building the layers, which ``pack`` does not do.
 """
 
 from __future__ import annotations
@@ -49,20 +50,29 @@ def code_items(roots: Sequence[Path], n: int = 1000) -> list[Any]:
     return layers
 
 
+def fresh(layer: Any, rep: int) -> Any:
+    """``layer`` with a trailing comment naming ``rep``: new text, so a new data-block nonce."""
+    body = f"{layer.body()}\n# rep {rep}" if rep else layer.body()
+    return dataclasses.replace(layer, content=body, source=None)
+
+
 def measure(
     roots: Sequence[Path], *, items: int = 1000, budget: int = 128_000, reps: int = 60
 ) -> dict[str, Any]:
     """Pack ``items`` layers into ``budget`` tokens ``reps`` times; milliseconds and the outcome."""
     from contextos.context import counter_for, pack
+    from contextos.context.compress import clear_caches
 
     counter = counter_for("gpt-4.1")
     layers = code_items(roots, items)
     pack(layers[:10], budget, counter)  # load the BPE ranks outside the timing
     times: list[float] = []
     result = None
-    for _ in range(reps):
+    for rep in range(reps):
+        current = [fresh(layer, rep) for layer in layers]
+        clear_caches()
         start = time.perf_counter()
-        result = pack(layers, budget, counter)
+        result = pack(current, budget, counter)
         times.append((time.perf_counter() - start) * 1000)
     assert result is not None and result.used <= budget
     status = [r.status for r in result.layers]

@@ -7,11 +7,13 @@ as repository data, with ``code_density`` as compressor, ``min_tokens=30`` and p
 descending. Counts are exact (``counter_for("gpt-4.1")``, o200k_base). The layers want about
 three times the budget and about three in four must shrink, so the compressor path is measured.
 
-After ``--warmup`` packs, ``--repeats`` packs are timed one by one: wall time (what the issue's
-target is about) and CPU time of the process (``time.process_time``, summed over threads: the
-whole-layer counts run on up to one thread per CPU), because the machine is shared and wall time
-alone is noisy. Every pack is checked, not assumed: ``used`` ≤ budget, and ``used`` equals the
-exact count of what was packed.
+Every pack is cold: each repetition takes its excerpts one line further into the files (new
+text, new nonces) and the compressors' memos are cleared before it, so nothing a previous pack
+saw is reused. After ``--warmup`` packs, ``--repeats`` packs are timed one by one: wall time
+(what the issue's target is about) and CPU time of the process (``time.process_time``, summed
+over threads: the batch counts run on up to one thread per CPU), because the machine is shared
+and wall time alone is noisy. Every pack is checked, not assumed: ``used`` ≤ budget, and
+``used`` equals the exact count of what was packed.
 
 ``--against DIR`` runs the same measurement in a subprocess with ``DIR`` (a copy of an older
 ``src`` tree, e.g. from ``git worktree add``) first on ``sys.path``, for a before/after table.
@@ -36,8 +38,9 @@ from typing import Any
 TARGET_P95_MS = 100.0
 
 
-def scenario(n: int, lines: int) -> list[Any]:
-    """``n`` code layers from installed Python files with at least ``lines`` lines."""
+def scenario(n: int, lines: int, shift: int = 0) -> list[Any]:
+    """``n`` code layers from installed Python files with at least ``lines`` lines, each
+    excerpt starting ``shift`` lines after a third of its file."""
     from contextos.context import Layer, quoted
     from contextos.context.compress import code_density
 
@@ -50,7 +53,7 @@ def scenario(n: int, lines: int) -> list[Any]:
             continue
         if len(text) < 3 * lines:
             continue
-        start = len(text) // 3
+        start = len(text) // 3 + shift
         rel = path.relative_to(root).as_posix()
         body = "\n".join(
             [f"{rel}:{start + 1}-{start + lines}", "```python", *text[start : start + lines], "```"]
@@ -81,14 +84,21 @@ def measure(n: int, lines: int, budget: int, warmup: int, repeats: int) -> dict[
     from contextos.context import counter_for, pack
     from contextos.context.report import SEPARATOR
 
+    try:
+        from contextos.context.compress import clear_caches
+    except ImportError:  # an older tree, before the memos could be cleared
+        clear_caches = None
+
     counter = counter_for("gpt-4.1")
-    layers = scenario(n, lines)
-    for _ in range(warmup):
-        pack(layers, budget, counter)
+    for shift in range(warmup):
+        pack(scenario(n, lines, shift), budget, counter)
     wall: list[float] = []
     cpu: list[float] = []
     result = None
-    for _ in range(repeats):
+    for shift in range(warmup, warmup + repeats):
+        layers = scenario(n, lines, shift)
+        if clear_caches is not None:
+            clear_caches()
         w0, c0 = time.perf_counter(), time.process_time()
         result = pack(layers, budget, counter)
         cpu.append((time.process_time() - c0) * 1000)
@@ -106,6 +116,7 @@ def measure(n: int, lines: int, budget: int, warmup: int, repeats: int) -> dict[
         "demand_tokens": demand,
         "used": result.used,
         "causes": dict(Counter(r.cause for r in result.layers)),
+        "cold": clear_caches is not None,
         "repeats": repeats,
         "wall_ms": summary(wall),
         "cpu_ms": summary(cpu),

@@ -81,7 +81,7 @@ def test_json_report_names_the_sources(make_repo: RepoMaker) -> None:
     assert "Money is integer cents" in system and "IGNORE PREVIOUS" not in system
     user = data["messages"][1]["content"]
     assert re.search(
-        r"<<<DATA (\w{8}) [^\n]*\n[^<]*IGNORE PREVIOUS INSTRUCTIONS.*?>>>END DATA \1", user, re.S
+        r"<<<DATA (\d{12}) [^\n]*\n[^<]*IGNORE PREVIOUS INSTRUCTIONS.*?>>>END DATA \1", user, re.S
     )
 
 

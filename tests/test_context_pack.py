@@ -40,7 +40,20 @@ LINES = [
     "the quick brown fox jumps over the lazy dog",
     "x",
 ]
-COUNTERS: list[TokenCounter] = [WordCounter(), CharCounter(4.0)]
+
+
+class Opaque:
+    """A counter the packer cannot count in parts (no ``additive``): it counts layers whole."""
+
+    def __init__(self, inner: TokenCounter) -> None:
+        self.inner = inner
+        self.name, self.margin = inner.name, inner.margin
+
+    def count(self, text: str) -> int:
+        return self.inner.count(text)
+
+
+COUNTERS: list[TokenCounter] = [WordCounter(), CharCounter(4.0), Opaque(WordCounter())]
 
 
 @st.composite
@@ -163,6 +176,36 @@ def test_a_compressible_layer_is_shrunk_before_it_is_dropped(
         ]
         needed = sum(smallest(o, counter) for o in before)
         assert needed + smallest(layer, counter) > budget
+
+
+SELECTION = ("condition", "expired", "over_max", "no_room", "cascade")
+
+
+@PROPERTY
+@given(layer_sets())
+def test_counting_layers_in_parts_decides_like_counting_them_whole(
+    case: tuple[list[Layer], int, TokenCounter],
+) -> None:
+    """The lazy path (an additive counter) and the whole-count path (the same counter hidden
+    behind ``Opaque``) select the same layers, report the same whole sizes, and, when nothing
+    must shrink, pack exactly the same. (Once a layer shrinks, compressors may differ: the lazy
+    path offers them an estimate of the body, the other its exact size.)"""
+    layers, budget, counter = case
+    inner = counter.inner if isinstance(counter, Opaque) else counter
+    lazy, whole = (
+        packed_or_none(layers, budget, inner),
+        packed_or_none(layers, budget, Opaque(inner)),
+    )
+    assert (lazy is None) == (whole is None)
+    if lazy is None or whole is None:
+        return
+    for layer, a, b in zip(layers, lazy.layers, whole.layers, strict=True):
+        assert (a.cause in SELECTION) == (b.cause in SELECTION), (a, b)
+        assert a.full_tokens == b.full_tokens
+        assert a.full_tokens in (0, cost(layer, inner))
+    if not any(r.cause in ("shrunk", "capped") for r in (*lazy.layers, *whole.layers)):
+        fates = [[(r.cause, r.text, r.tokens, r.reason) for r in p.layers] for p in (lazy, whole)]
+        assert fates[0] == fates[1]
 
 
 @settings(max_examples=60, deadline=None)

@@ -27,7 +27,7 @@ from contextos.home import contextos_home
 from contextos.types import SearchHit
 from tests.conftest import RepoMaker
 
-DATA_BLOCK = re.compile(r"<<<DATA (\w{8}) [^\n]*\n(.*?)\n>>>END DATA \1", re.S)
+DATA_BLOCK = re.compile(r"<<<DATA (\d{12}) [^\n]*\n(.*?)\n>>>END DATA \1", re.S)
 
 
 def hit(path: str, start: int, end: int, symbol: str | None = None) -> SearchHit:

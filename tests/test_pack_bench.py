@@ -154,7 +154,7 @@ def test_pack_chunks_charges_wrappers_headers_and_separators_and_skips_what_does
     big = _hit(_line("class Cart:"), _line("return math.ceil(self.subtotal * (1 + RATE))"), "Cart")
     small = _hit(_line("def helper(x):"), len(LINES), "helper", path="shop/util.py")
     blocks = [layer.render(layer.body()) for layer in code_layers(merge_hits([big, small]))]
-    assert blocks[1].startswith("<<<DATA ") and blocks[1].endswith(">>>END DATA " + blocks[1][8:16])
+    assert blocks[1].startswith("<<<DATA ") and blocks[1].endswith(">>>END DATA " + blocks[1][8:20])
     both = systems.pack_chunks([big, small], 10_000, COUNTER)
     assert both.text == SEPARATOR.join(blocks)
     assert both.used == sum(COUNTER.count(block + SEPARATOR) for block in blocks)

@@ -31,11 +31,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
+from contextos.context.counting import LazyCount, _cut_from
 from contextos.errors import UserInputError
 from contextos.tokens import (
     CLAUDE_47_FACTOR,
     CLAUDE_FACTOR,
     ENCODINGS,
+    LINE_END_CUT,
     UNKNOWN_FACTOR,
     EstimatingCounter,
     ExactCounter,
@@ -306,3 +308,69 @@ def test_import_reads_no_rank_file_and_does_not_import_tiktoken() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "0"]
+
+
+def _split_at_cuts(text: str) -> list[str]:
+    ends = [m.end() for m in LINE_END_CUT.finditer(text)]
+    return [text[a:b] for a, b in itertools.pairwise([0, *ends, len(text)])]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_counts_add_up_over_parts_split_at_line_end_cuts(name: str) -> None:
+    """The ``additive`` contract on code, prose, CRLF text and the handwritten edge cases, for
+    the exact counter and an estimate over it."""
+    exact = ExactCounter(name)
+    scaled = EstimatingCounter(exact, 1.3)
+    cuts = 0
+    for label, text in CORPUS.items():
+        parts = _split_at_cuts(text)
+        cuts += len(parts) - 1
+        for counter in (exact, scaled):
+            additive = counter.additive()
+            assert additive is not None
+            part, scale = additive
+            assert scale(sum(part.count(p) for p in parts)) == counter.count(text), label
+    assert cuts > 2_000
+
+
+LINEY = st.text(
+    alphabet=" \t\r\n\x0b\x0c\x1c\x85\u00a0\u2028aZé漢0159_.,;:/\\(){}#'\"", max_size=160
+)
+LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["", " ", "   ", "\t", "\u00a0"]),
+        st.text(alphabet="aZé0_.,;:/()#' \t\x0c", max_size=10),
+        st.sampled_from(["\n", "\r\n", "\n\n", "\r", " \n"]),
+    ),
+    max_size=12,
+).map(lambda lines: "".join(indent + body + end for indent, body, end in lines))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=LINES | LINEY | st.text(max_size=80))
+def test_counts_add_up_at_every_cut_of_random_text(text: str) -> None:
+    for name in NAMES:
+        counter = ExactCounter(name)
+        total = counter.count(text)
+        for match in LINE_END_CUT.finditer(text):
+            cut = match.end()
+            assert counter.count(text[:cut]) + counter.count(text[cut:]) == total, (name, cut)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=LINES | LINEY, start=st.integers(0, 200), asks=st.lists(st.integers(0, 80), max_size=6))
+def test_lazy_counts_are_exact_lower_bounds_at_the_points_they_stop(
+    text: str, start: int, asks: list[int]
+) -> None:
+    """``_cut_from`` only stops at cut points, so every partial count is a true lower bound,
+    ``at_least`` answers as the whole count would, and ``total`` is the whole count."""
+    cut = _cut_from(text, start)
+    assert cut == len(text) or cut in {m.end() for m in LINE_END_CUT.finditer(text)}
+    counter = ExactCounter("o200k_base")
+    whole = counter.count(text)
+    lazy = LazyCount(text, counter.count, lambda n: n)
+    for n in asks:
+        assert lazy.at_least(n) == (whole >= n)
+        assert lazy.lower <= whole
+    assert lazy.estimate() >= lazy.lower
+    assert lazy.total() == whole and lazy.exact

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from contextos.context.counting import TokenCounter
 
-__all__ = ["code_density", "density", "head", "line_value"]
+__all__ = ["clear_caches", "code_density", "density", "head", "line_value"]
 
 _STRUCTURAL = re.compile(r"^(```|~~~|<<<|>>>|<data |</data)")
 _HEADING = re.compile(r"^#{1,6} \S")
@@ -56,6 +56,12 @@ def _kind(line: str) -> tuple[str, int, int, bool]:
     else:
         value = 4 if informative else 1
     return s, value, min(value, 3), len(s) > 3
+
+
+def clear_caches() -> None:
+    """Forget the per-line and per-text memos, e.g. to time a pack of text never seen."""
+    _kind.cache_clear()
+    _plan.cache_clear()
 
 
 def _note(dropped: int) -> str:

@@ -1,4 +1,4 @@
-"""``pack(layers, budget, counter)``: choose and shrink layers to fit a token budget. Pure.
+"""``pack(layers, budget, counter) -> Pack``: choose and shrink layers to fit a token budget. Pure.
 
 Guarantees (property-tested in ``tests/test_context_pack.py``):
 
@@ -14,13 +14,18 @@ size if smaller or not compressible; reserved layers commit their reservation); 
 whose smallest size does not fit is dropped, and with it every lower-priority one. *Allocate*:
 each selected layer gets its full size if what is left, after keeping the commitments of the
 layers still to come, allows; otherwise it is compressed into that room (the compressor's answer
-if it fits, else the head of the text, else the wrapper alone: one always fits). Costs are
-measured on the rendered text plus ``SEPARATOR``, each distinct text counted once per call (the
-whole layers and their wrappers in one batch, see ``count_all``), and compressors run only for
-layers that must shrink. A compressor is offered an ``estimate`` of the body it shrinks (the
-layer's cost less its wrapper's) instead of counting it again; what it returns is counted
-exactly, rendered, and only exact counts of packed texts make up ``used``. Left out: optimal
-(knapsack) packing.
+if it fits, else the head of the text, else the wrapper alone: one always fits).
+
+Work follows what is packed, not what is offered. Costs are measured on the rendered text plus
+``SEPARATOR``. With a counter that adds up over parts (``AdditiveCounter``: the exact BPE
+counters and estimates over them) a layer is counted only as far as a decision needs
+(``LazyCount``): the layers that probably fit whole are counted in one batch (spread over
+threads) and of the others a prefix, enough to settle their smallest size and, for those that
+must shrink, to prove that they do not fit whole. Compressors run only for layers that
+must shrink and are offered an ``estimate`` of the body instead of counting it; what they return
+is counted exactly, and only exact counts of packed texts make up ``used``. Whole sizes of layers
+left partly uncounted are counted when a report reads them. Left out: optimal (knapsack)
+packing.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contextos.context.compress import head
-from contextos.context.counting import TokenCounter, count_all
+from contextos.context.counting import (
+    LazyCount,
+    TokenCounter,
+    additive_parts,
+    count_all,
+    prefix_end,
+)
 from contextos.context.layers import Layer, State
 from contextos.context.report import SEPARATOR, Cause, LayerReport, Pack
 from contextos.errors import UserInputError
@@ -37,6 +48,12 @@ from contextos.errors import UserInputError
 __all__ = ["pack"]
 
 _MIN_BODY = 8
+_CHARS_PER_TOKEN = 4
+"""Characters per token assumed when guessing which layers fit whole (counted in one batch);
+a wrong guess costs time, never correctness."""
+_SLACK = 4
+"""Tokens past its smallest size to count of a layer that will likely shrink: the room it gets
+is its smallest size plus what the layers before it left over."""
 
 
 @dataclass(slots=True)
@@ -44,12 +61,36 @@ class _Live:
     index: int
     layer: Layer
     body: str
-    raw: int  # tokens of the whole rendered layer
-    text: str  # the largest form allowed (whole, or compressed to max_tokens)
-    size: int
-    overhead: int  # tokens of the wrapper alone
-    floor: int  # the least it may be shrunk to
+    rendered: str
+    whole: LazyCount  # the whole rendered layer plus SEPARATOR
+    overhead: int = 0  # tokens of the wrapper alone (compressible layers)
+    smallest: int = 0  # a compressible layer's least size: min_tokens, at least wrapper + 8
+    capped: tuple[str, int] | None = None  # compressed to max_tokens, and its cost
+    floor: int | None = None  # the least it may be shrunk to, once worked out
     commit: int = 0
+
+    @property
+    def text(self) -> str:
+        """The largest form allowed: the whole layer, or its compression to ``max_tokens``."""
+        return self.capped[0] if self.capped is not None else self.rendered
+
+    def at_least(self, n: int) -> bool:
+        """Whether the largest form allowed costs ``n`` tokens or more."""
+        return self.capped[1] >= n if self.capped is not None else self.whole.at_least(n)
+
+    def size(self) -> int:
+        return self.capped[1] if self.capped is not None else self.whole.total()
+
+    def upto(self, n: int) -> int:
+        """``min(size, n)``, counting no further than ``n``."""
+        return n if self.at_least(n) else self.size()
+
+    def least(self) -> int:
+        """The least it may be shrunk to: ``smallest``, or its size if smaller or rigid."""
+        if self.floor is None:
+            rigid = self.layer.compressor is None
+            self.floor = self.size() if rigid else self.upto(self.smallest)
+        return self.floor
 
 
 class _Memo:
@@ -58,7 +99,7 @@ class _Memo:
     wrapper's, known from measuring the layer, so they need not count the whole body again."""
 
     def __init__(self, counter: TokenCounter) -> None:
-        self._counter = counter
+        self.counter = self._counter = counter
         self._seen: dict[str, int] = {}
         self._shrinking: tuple[str, int] | None = None
         self.name, self.margin = counter.name, counter.margin
@@ -107,11 +148,11 @@ def pack(
         else:
             built.append((i, layer))
     live: list[_Live] = []
-    for item in _measure(built, memo):
+    for item in _measure(built, memo, budget):
         cap = item.layer.max_tokens
-        if cap is not None and item.size > cap and not item.layer.reserved:
-            msg = f"needs {item.size} tokens, over its max_tokens {cap} and cannot shrink"
-            reports[item.index] = LayerReport.of(item.layer, "over_max", msg, item.raw)
+        if cap is not None and not item.layer.reserved and item.at_least(cap + 1):
+            msg = f"needs {item.size()} tokens, over its max_tokens {cap} and cannot shrink"
+            reports[item.index] = LayerReport.of(item.layer, "over_max", msg, item.whole)
         else:
             live.append(item)
     order = sorted(live, key=lambda c: -c.layer.priority)
@@ -123,7 +164,7 @@ def pack(
 def _select(order: list[_Live], budget: int, reports: dict[int, LayerReport]) -> list[_Live]:
     for c in order:
         if c.layer.reserved:
-            c.commit = min(c.size, max(c.layer.reserved_tokens, c.floor))
+            c.commit = c.upto(max(c.layer.reserved_tokens, c.least()))
     committed = sum(c.commit for c in order)
     if committed > budget:
         raise UserInputError(
@@ -136,19 +177,22 @@ def _select(order: list[_Live], budget: int, reports: dict[int, LayerReport]) ->
         layer = c.layer
         if layer.reserved:
             selected.append(c)
-        elif dropped is not None and layer.priority < dropped.layer.priority:
+            continue
+        if dropped is not None and layer.priority < dropped.layer.priority:
             msg = f"dropped: higher-priority {dropped.layer.id} (priority {dropped.layer.priority})"
-            reports[c.index] = LayerReport.of(layer, "cascade", msg + " did not fit", c.raw, c.body)
-        elif committed + c.floor <= budget:
-            c.commit = c.floor
-            committed += c.floor
+            reports[c.index] = LayerReport.of(
+                layer, "cascade", msg + " did not fit", c.whole, c.body
+            )
+            continue
+        need = c.least()
+        if committed + need <= budget:
+            c.commit = need
+            committed += need
             selected.append(c)
         else:
-            room = budget - committed
-            need = f"{c.floor} tokens even shrunk" if c.floor < c.size else f"{c.size} tokens"
-            reports[c.index] = LayerReport.of(
-                layer, "no_room", f"needs {need}, only {room} left", c.raw, c.body
-            )
+            even = " even shrunk" if layer.compressor is not None and c.at_least(need + 1) else ""
+            msg = f"needs {need} tokens{even}, only {budget - committed} left"
+            reports[c.index] = LayerReport.of(layer, "no_room", msg, c.whole, c.body)
             dropped = dropped or c
     return selected
 
@@ -162,37 +206,85 @@ def _allocate(
         pending -= c.commit
         room = budget - used - pending
         label = "reserved; " if c.layer.reserved else ""
-        if c.size <= room:
-            text, tokens = c.text, c.size
-            cause: Cause = "fit" if c.size == c.raw else "capped"
-            msg = "fits whole" if cause == "fit" else f"capped at max_tokens {c.layer.max_tokens}"
+        full: int | LazyCount = c.whole
+        if not c.at_least(room + 1):
+            text, tokens = c.text, c.size()
+            if c.capped is None:
+                cause: Cause = "fit"
+                full, msg = tokens, f"fits whole ({tokens} of {tokens} tokens)"
+            else:
+                cause, msg = (
+                    "capped",
+                    f"capped at max_tokens {c.layer.max_tokens} ({tokens} tokens)",
+                )
         else:
             text, tokens = _shrink(c, room, counter)
-            cause, msg = "shrunk", f"shrunk to fit the {room} tokens left"
+            cause, msg = "shrunk", f"shrunk to {tokens} tokens to fit the {room} left"
         used += tokens
-        reason = f"{label}{msg} ({tokens} of {c.raw} tokens)"
-        reports[c.index] = LayerReport.of(c.layer, cause, reason, c.raw, c.body, text, tokens)
+        reports[c.index] = LayerReport.of(c.layer, cause, label + msg, full, c.body, text, tokens)
 
 
-def _measure(built: list[tuple[int, Layer]], memo: _Memo) -> list[_Live]:
-    """Every layer's whole cost and, if it can shrink, its wrapper's: counted in one batch."""
+def _measure(built: list[tuple[int, Layer]], memo: _Memo, budget: int) -> list[_Live]:
+    """Every layer rendered, with its cost to be counted as needed and, if it can shrink, the
+    cost of its wrapper (the wrappers are counted in one batch)."""
     bodies = [layer.body() for _, layer in built]
     texts = [layer.render(body) for (_, layer), body in zip(built, bodies, strict=True)]
-    wrappers = [layer.render("") if layer.compressor is not None else "" for _, layer in built]
-    costs = memo.count_many([t + SEPARATOR for t in texts] + [w + SEPARATOR for w in wrappers])
+    shrinkable = [k for k, (_, layer) in enumerate(built) if layer.compressor is not None]
+    wrappers = memo.count_many([built[k][1].render("") + SEPARATOR for k in shrinkable])
+    overheads = dict(zip(shrinkable, wrappers, strict=True))
+    smallest = {k: max(built[k][1].min_tokens, n + _MIN_BODY) for k, n in overheads.items()}
+    wholes = _wholes([layer for _, layer in built], texts, smallest, memo, budget)
     items = []
-    for k, ((index, layer), body, text) in enumerate(zip(built, bodies, texts, strict=True)):
-        raw, overhead = costs[k], costs[len(built) + k]
-        if layer.compressor is None:
-            items.append(_Live(index, layer, body, raw, text, raw, 0, raw))
-            continue
-        smallest = max(layer.min_tokens, overhead + _MIN_BODY)
-        item = _Live(index, layer, body, raw, text, raw, overhead, min(raw, smallest))
-        cap = layer.max_tokens
-        if cap is not None and raw > cap and cap >= smallest:
-            item.text, item.size = _shrink(item, cap, memo)
+    for k, (index, layer) in enumerate(built):
+        item = _Live(index, layer, bodies[k], texts[k], wholes[k])
+        if k in overheads:
+            item.overhead, item.smallest = overheads[k], smallest[k]
+            cap = layer.max_tokens
+            if cap is not None and cap >= item.smallest and item.whole.at_least(cap + 1):
+                item.capped = _shrink(item, cap, memo)
         items.append(item)
     return items
+
+
+def _wholes(
+    layers: list[Layer], texts: list[str], smallest: dict[int, int], memo: _Memo, budget: int
+) -> list[LazyCount]:
+    """Each rendered layer plus ``SEPARATOR``, to be counted as far as needed (``LazyCount``).
+
+    Counted whole now, in one batch: every layer when the counter is not additive; else the
+    rigid layers (their whole size is their smallest) and, highest priority first, the
+    compressible layers that probably fit whole (sizes guessed at ``_CHARS_PER_TOKEN``) next to
+    the smallest sizes of all the others. Of every other layer the batch counts a prefix long
+    enough to prove that it does not fit in about its smallest size. Guesses cost time, never
+    correctness."""
+    costed = [t + SEPARATOR for t in texts]
+    parts = additive_parts(memo.counter)
+    if parts is None:
+        return [
+            LazyCount(t, memo.count, _same, (len(t), n))
+            for t, n in zip(costed, memo.count_many(costed), strict=True)
+        ]
+    part, scale = parts
+    guess = [len(t) // _CHARS_PER_TOKEN for t in costed]
+    room = budget - sum(smallest.get(k, guess[k]) for k in range(len(layers)))
+    whole = {k for k in range(len(layers)) if k not in smallest}
+    for k in sorted(smallest, key=lambda k: -layers[k].priority):
+        room -= max(guess[k] - smallest[k], 0)
+        if room < 0:
+            break
+        whole.add(k)
+    ends = [
+        len(t) if k in whole else prefix_end(t, smallest[k] + _SLACK) for k, t in enumerate(costed)
+    ]
+    counts = part.count_many([t[:end] for t, end in zip(costed, ends, strict=True)])
+    return [
+        LazyCount(t, part.count, scale, (end, n))
+        for t, end, n in zip(costed, ends, counts, strict=True)
+    ]
+
+
+def _same(n: int) -> int:
+    return n
 
 
 def _shrink(c: _Live, limit: int, counter: _Memo) -> tuple[str, int]:
@@ -200,7 +292,7 @@ def _shrink(c: _Live, limit: int, counter: _Memo) -> tuple[str, int]:
     compressor's answer, else the head of the text, else the wrapper alone."""
     assert c.layer.compressor is not None
     target = limit - c.overhead
-    counter.shrinking(c.body, c.raw - c.overhead)
+    counter.shrinking(c.body, max(c.whole.estimate() - c.overhead, 0))
     for compress in (c.layer.compressor, c.layer.compressor, head):
         if target <= 0:
             break

@@ -10,6 +10,7 @@ bounds the tokens of the message texts. Per-message framing tokens of the APIs a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,14 +27,16 @@ _STATUS: dict[Cause, Status] = {"fit": "included", "shrunk": "truncated", "cappe
 @dataclass(frozen=True, slots=True)
 class LayerReport:
     """The fate of one layer. ``tokens`` is what it costs in the pack (0 when excluded);
-    ``full_tokens`` what it would cost whole (0 when its condition kept it from being built)."""
+    ``full_tokens`` what it would cost whole (0 when its condition kept it from being built).
+    The packer stops counting a layer once it knows the layer does not fit, so ``whole`` may be
+    a callable that finishes the count: ``full_tokens`` calls it on first use."""
 
     id: str
     status: Status
     cause: Cause
     reason: str
     tokens: int
-    full_tokens: int
+    whole: int | Callable[[], int]
     priority: int
     reserved: int
     min_tokens: int
@@ -50,7 +53,7 @@ class LayerReport:
         layer: Layer,
         cause: Cause,
         reason: str,
-        full: int = 0,
+        full: int | Callable[[], int] = 0,
         original: str = "",
         text: str = "",
         tokens: int = 0,
@@ -62,7 +65,7 @@ class LayerReport:
             cause=cause,
             reason=reason,
             tokens=tokens,
-            full_tokens=full,
+            whole=full,
             priority=layer.priority,
             reserved=layer.reserved_tokens,
             min_tokens=layer.min_tokens,
@@ -73,6 +76,10 @@ class LayerReport:
             text=text,
             original=original,
         )
+
+    @property
+    def full_tokens(self) -> int:
+        return self.whole if isinstance(self.whole, int) else self.whole()
 
     @property
     def kind(self) -> str:

@@ -19,7 +19,13 @@ two counters), ``_models`` (model name to counter).
 
 from __future__ import annotations
 
-from contextos.tokens._counters import EstimatingCounter, ExactCounter, TokenCounter
+from contextos.tokens._counters import (
+    LINE_END_CUT,
+    AdditiveCounter,
+    EstimatingCounter,
+    ExactCounter,
+    TokenCounter,
+)
 from contextos.tokens._encodings import ENCODINGS
 from contextos.tokens._models import (
     CLAUDE_47_FACTOR,
@@ -32,7 +38,9 @@ __all__ = [
     "CLAUDE_47_FACTOR",
     "CLAUDE_FACTOR",
     "ENCODINGS",
+    "LINE_END_CUT",
     "UNKNOWN_FACTOR",
+    "AdditiveCounter",
     "EstimatingCounter",
     "ExactCounter",
     "TokenCounter",

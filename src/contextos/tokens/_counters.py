@@ -16,6 +16,17 @@ submits a task per text, which on 1,000 short texts cost more CPU than one-by-on
 public encoding times a safety factor, rounded up. Its ``margin`` says how much was added, so a
 caller can tell an estimate from an exact count.
 
+Both counters are *additive* at line ends (``additive()``): the count of a text is the sum of
+the counts of its parts when it is split at ``LINE_END_CUT`` points, because BPE runs per
+pre-tokenizer piece and neither encoding's pre-tokenizer lets a piece span such a point. They
+are: between an ASCII letter or digit and a line break (letter and number pieces stop at a break
+and never start with one), and right after a ``\n`` that starts a non-blank line not beginning
+with ``/`` (newline runs and punctuation pieces take trailing breaks, and ``/`` after them, but
+stop there; whitespace runs reaching a later break are excluded by "non-blank"). A counted
+prefix is then an exact lower bound, which lets the packer stop counting a layer once it is
+known not to fit (``contextos.context.counting.LazyCount``). Tests check the sums on installed
+sources, in both encodings, and on generated text.
+
 Left out: chat-message framing overhead (a few tokens per message; it belongs to whoever builds
 the messages) and images.
 """
@@ -23,7 +34,8 @@ the messages) and images.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Protocol, runtime_checkable
@@ -31,7 +43,17 @@ from typing import Protocol, runtime_checkable
 from contextos.errors import UserInputError
 from contextos.tokens._encodings import ENCODINGS, load_encoding
 
-__all__ = ["BatchCounter", "EstimatingCounter", "ExactCounter", "TokenCounter"]
+__all__ = [
+    "LINE_END_CUT",
+    "AdditiveCounter",
+    "BatchCounter",
+    "EstimatingCounter",
+    "ExactCounter",
+    "TokenCounter",
+]
+
+LINE_END_CUT = re.compile(r"[A-Za-z0-9](?=[\r\n])|\n(?=[^\s/]|[ \t]+\S)")
+"""Its match ends are the points where additive counters split exactly (see the module doc)."""
 
 _PARALLEL_CHARS = 200_000
 """Below this many characters a batch is counted in the calling thread: starting threads would
@@ -72,6 +94,21 @@ class BatchCounter(TokenCounter, Protocol):
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
         """``[count(t) for t in texts]``."""
+        ...
+
+
+@runtime_checkable
+class AdditiveCounter(TokenCounter, Protocol):
+    """A ``TokenCounter`` whose count can be summed over parts of a text.
+
+    Contract: ``additive()`` gives ``(part, scale)`` such that for any split of a text at match
+    ends of ``LINE_END_CUT``, ``count(text) == scale(sum(part.count(p) for p in parts))``, with
+    ``scale`` non-decreasing and ``scale(0) == 0``; or None when this instance is not additive
+    after all (an estimate over a counter that is not).
+    """
+
+    def additive(self) -> tuple[BatchCounter, Callable[[int], int]] | None:
+        """The exact counter of the parts and the map from their summed count to ``count``."""
         ...
 
 
@@ -120,6 +157,10 @@ class ExactCounter:
             for i, future in enumerate(others, start=1):
                 counts[i::workers] = future.result()
         return counts
+
+    def additive(self) -> tuple[BatchCounter, Callable[[int], int]] | None:
+        """``(self, identity)``: BPE counts add up over parts split at line ends."""
+        return self, _same
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``, special-token text encoded as ordinary text."""
@@ -179,12 +220,25 @@ class EstimatingCounter:
             return [self._scale(n) for n in base.count_many(texts)]
         return [self._scale(base.count(t)) for t in texts]
 
+    def additive(self) -> tuple[BatchCounter, Callable[[int], int]] | None:
+        """The base's parts, scaled once over their sum (rounding each part would overcount);
+        None when the base counter is not additive."""
+        base = self._base.additive() if isinstance(self._base, AdditiveCounter) else None
+        if base is None:
+            return None
+        part, inner = base
+        return part, lambda n: self._scale(inner(n))
+
     def _scale(self, n: int) -> int:
         scaled = n * self._factor
         return -(-scaled.numerator // scaled.denominator)
 
     def __repr__(self) -> str:
         return f"EstimatingCounter({self._base!r}, {float(self._factor):g})"
+
+
+def _same(n: int) -> int:
+    return n
 
 
 def _cpus() -> int:
