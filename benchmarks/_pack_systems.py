@@ -6,10 +6,9 @@ packed by ``contextos.context.pack`` into the budget, alone: no system, task or 
 budget covers everything packed, i.e. each layer's rendered text (data-block wrapper, headers,
 fences) plus the separator between layers; the packer counts exactly that.
 
-* ``pack_engine``: what ``contextos context`` does with its search hits: ``merge_hits`` then
-  ``code_layers`` then ``pack``, which shrinks (``code_density``) or drops layers to fit.
-* ``pack_chunks``: whole chunks, best first: each hit is added when its file's layer still fits
-  with it, and skipped otherwise; the layers built from the chosen hits fit whole.
+* ``pack_code``: what ``contextos context`` does with its search hits when code has the whole
+  budget: ``contextos.context.code_fill.select_code`` (whole hits best first, each added when
+  its file's layer still fits with it, skipped otherwise), then ``pack``.
 * ``pack_files``: whole files, best first, each skipped if it does not fit in what is left.
 
 Left out: the other layers of a window, which would only shrink every system's room alike.
@@ -20,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contextos.context import Excerpt, Layer, TokenCounter, merge_hits, pack
+from contextos.context import Excerpt, Layer, TokenCounter, pack
 from contextos.context.blocks import Span
+from contextos.context.code_fill import select_code
 from contextos.context.report import SEPARATOR, Pack
 from contextos.context.sources import code_layers
 from contextos.types import SearchHit
@@ -29,8 +29,7 @@ from contextos.types import SearchHit
 __all__ = [
     "Packed",
     "layer_cost",
-    "pack_chunks",
-    "pack_engine",
+    "pack_code",
     "pack_files",
     "whole_file",
 ]
@@ -59,27 +58,11 @@ def layer_cost(layer: Layer, counter: TokenCounter) -> int:
     return counter.count(layer.render(layer.body()) + SEPARATOR)
 
 
-def pack_engine(hits: Sequence[SearchHit], budget: int, counter: TokenCounter) -> Packed:
-    return Packed.of(pack(code_layers(merge_hits(hits)), budget, counter))
-
-
-def pack_chunks(hits: Sequence[SearchHit], budget: int, counter: TokenCounter) -> Packed:
-    """Add hits best first while their file's layer, re-rendered with them, still fits."""
-    chosen: dict[str, list[SearchHit]] = {}
-    cost: dict[str, int] = {}
-    used = 0
-    for hit in hits:
-        trial = [*chosen.get(hit.path, []), hit]
-        new = layer_cost(code_layers(merge_hits(trial))[0], counter)
-        delta = new - cost.get(hit.path, 0)
-        if used + delta <= budget:
-            chosen[hit.path], cost[hit.path] = trial, new
-            used += delta
-    picked = {id(h) for trial in chosen.values() for h in trial}
-    packed = Packed.of(
-        pack(code_layers(merge_hits([h for h in hits if id(h) in picked])), budget, counter)
-    )
-    assert packed.used == used, (packed.used, used)
+def pack_code(hits: Sequence[SearchHit], budget: int, counter: TokenCounter) -> Packed:
+    """The product's code selection for ``budget`` tokens, packed; checked to fit unshrunk."""
+    layers = select_code(hits, budget, counter)
+    packed = Packed.of(pack(layers, budget, counter))
+    assert all(status == "included" for _, status, _ in packed.layers), packed.layers
     return packed
 
 

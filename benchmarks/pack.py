@@ -6,13 +6,10 @@ extracted and indexed with the same code and lock). The query is the problem sta
 system packs code into 2k, 4k, 8k and 16k tokens (o200k, as for gpt-4.1), in one process, on the
 same trees:
 
-* ``contextos`` — chunk hits of ``Workspace.search`` (hybrid, default ``SearchConfig`` unless
-  ``--search-config``, top 300; class-outline hits left out, since their members are hits of
-  their own and ``merge_hits`` misnumbers outline lines), packed whole, best first, through the
-  engine's code layer (``merge_hits`` → ``code_layers`` → ``pack``): a hit that no longer fits
-  is skipped, so nothing is shrunk;
-* ``contextos-default`` — what ``contextos context`` does: the 8 best files with up to 3 chunks
-  each, ``merge_hits`` → ``code_layers`` → ``pack``, which shrinks or drops layers to fit;
+* ``contextos`` — what ``contextos context`` does for its code: ``Workspace.search`` chunk hits
+  (hybrid, default ``SearchConfig`` unless ``--search-config``; ``code_depth(budget)`` of them,
+  300 up to 15k tokens) → ``select_code`` (whole hits best first, a hit that does not fit is
+  skipped, class outlines left out) → ``pack``; with the code alone, its room is the budget;
 * ``bm25-files`` — whole-file BM25 (``bm25s``, ``code_tokens``, path + text, test files left
   out, over the files contextos indexed); the top files in full, best first, a file that does not
   fit in what is left skipped for the next one (top 100 tried);
@@ -68,9 +65,7 @@ from localize import (
     write_json_atomic,
 )
 
-SYSTEMS = ("contextos", "contextos-default", "bm25-files", "repo-map")
-CHUNK_DEPTH = 300
-DEFAULT_K = 8
+SYSTEMS = ("contextos", "bm25-files", "repo-map")
 BM25_DEPTH = 100
 MODEL = "gpt-4.1"
 DEFINITIONS = {
@@ -148,25 +143,22 @@ def _rank_of(paths: list[str], wanted: tuple[str, ...]) -> int | None:
 
 
 def run_contextos(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
-    from _pack_systems import pack_chunks
+    from _pack_systems import pack_code
+    from contextos.context.code_fill import code_depth
 
-    hits = [h for h in ws.search(query, CHUNK_DEPTH, config=env.config) if h.kind != "class"]
+    depth = max(code_depth(n) for n in BUDGETS.values())
+    ranked = ws.search(query, depth, config=env.config)
+    out = {
+        b: _packed_result(pack_code(ranked[: code_depth(n)], n, env.counter), gold)
+        for b, n in BUDGETS.items()
+    }
+    hits = [h for h in ranked if h.kind != "class"]
     spans = [
         next((i for i, h in enumerate(hits, 1) if (h.path, h.symbol) == (s.path, s.symbol)), None)
         for s in gold.spans
     ]
-    out = {b: _packed_result(pack_chunks(hits, n, env.counter), gold) for b, n in BUDGETS.items()}
-    files = list(dict.fromkeys(h.path for h in hits))
+    files = list(dict.fromkeys(h.path for h in ranked))
     return {**out, "gold_file_rank": _rank_of(files, gold.files), "gold_span_hit_ranks": spans}
-
-
-def run_default(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
-    from _pack_systems import pack_engine
-
-    found = ws.search(query, DEFAULT_K, files=True)
-    hits = [chunk for f in found for chunk in f.chunks]
-    out = {b: _packed_result(pack_engine(hits, n, env.counter), gold) for b, n in BUDGETS.items()}
-    return {**out, "gold_file_rank": _rank_of([f.path for f in found], gold.files)}
 
 
 def run_bm25(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
@@ -205,7 +197,6 @@ def run_repo_map(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[
 
 RUNNERS: dict[str, Callable[[Any, Path, str, Gold, Env], dict[str, Any]]] = {
     "contextos": run_contextos,
-    "contextos-default": run_default,
     "bm25-files": run_bm25,
     "repo-map": run_repo_map,
 }
@@ -292,6 +283,7 @@ def _marks(row: dict[str, Any], system: str) -> str:
 def run_meta(args: argparse.Namespace, env: Env) -> dict[str, Any]:
     """Everything needed to reproduce a run: arguments, engine settings, machine, commit."""
     from contextos.code.search import SearchConfig
+    from contextos.context.code_fill import code_depth
 
     return {
         "config": {
@@ -306,10 +298,9 @@ def run_meta(args: argparse.Namespace, env: Env) -> dict[str, Any]:
             "counter": env.counter.name,
             "embedder": getattr(env.embedder, "name", None),
             "contextos": {
-                "k": CHUNK_DEPTH,
+                "k": {b: code_depth(n) for b, n in BUDGETS.items()},
                 "search_config": dataclasses.asdict(env.config or SearchConfig()),
             },
-            "contextos-default": {"k_files": DEFAULT_K, "chunks_per_file": 3},
             "bm25": {**BM25_DESCRIPTION, "depth": BM25_DEPTH},
         },
         "definitions": DEFINITIONS,

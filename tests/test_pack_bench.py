@@ -150,20 +150,20 @@ def test_a_layer_shrunk_by_the_packer_loses_the_gold_it_cut() -> None:
         assert gold_mod.gold_met(gold, gold_mod.covered_lines(text, gold.file_texts)) is expected
 
 
-def test_pack_chunks_charges_wrappers_headers_and_separators_and_skips_what_does_not_fit() -> None:
+def test_pack_code_charges_wrappers_headers_and_separators_and_skips_what_does_not_fit() -> None:
     big = _hit(_line("class Cart:"), _line("return math.ceil(self.subtotal * (1 + RATE))"), "Cart")
     small = _hit(_line("def helper(x):"), len(LINES), "helper", path="shop/util.py")
     blocks = [layer.render(layer.body()) for layer in code_layers(merge_hits([big, small]))]
     assert blocks[1].startswith("<<<DATA ") and blocks[1].endswith(">>>END DATA " + blocks[1][8:20])
-    both = systems.pack_chunks([big, small], 10_000, COUNTER)
+    both = systems.pack_code([big, small], 10_000, COUNTER)
     assert both.text == SEPARATOR.join(blocks)
     assert both.used == sum(COUNTER.count(block + SEPARATOR) for block in blocks)
     assert [status for _, status, _ in both.layers] == ["included", "included"]
     one = COUNTER.count(blocks[1] + SEPARATOR)
-    only_small = systems.pack_chunks([big, small], one, COUNTER)
+    only_small = systems.pack_code([big, small], one, COUNTER)
     assert only_small.used == one
     assert [lid for lid, _, _ in only_small.layers] == ["code:shop/util.py"]
-    assert systems.pack_chunks([big, small], one - 1, COUNTER).used == 0
+    assert systems.pack_code([big, small], one - 1, COUNTER).used == 0
 
 
 def test_pack_files_takes_whole_files_in_rank_order_skipping_one_that_does_not_fit() -> None:

@@ -50,8 +50,14 @@ def context(
         Path | None, typer.Option("--html", help="Write a self-contained HTML page to FILE.")
     ] = None,
     k: Annotated[
-        int, typer.Option("--k", "-k", min=1, help="Files from code search to consider.")
-    ] = 8,
+        int | None,
+        typer.Option(
+            "--k",
+            "-k",
+            min=1,
+            help="Ranked code chunks to choose from [default: 300, more for budgets over 15k].",
+        ),
+    ] = None,
     keep_outputs: Annotated[
         int, typer.Option(min=0, help="Newest tool outputs kept verbatim; older ones masked.")
     ] = 3,

@@ -13,7 +13,9 @@ every three-digit string as one token, so a block's frame costs the same whateve
 which lets the packer know the frame's cost without counting each shrunk candidate's frame.
 
 ``merge_hits`` turns ranked chunks into one ``Excerpt`` per file, its line ranges merged so no
-line appears twice. Left out: re-reading files from disk (hit texts are the indexed lines).
+line appears twice. A hit whose text is not its consecutive lines (a class outline) gives only
+its first line, which is its start line. Left out: re-reading files from disk (hit texts are the
+indexed lines).
 """
 
 from __future__ import annotations
@@ -100,7 +102,10 @@ def merge_hits(hits: Sequence[SearchHit]) -> list[Excerpt]:
         lines: dict[int, str] = {}
         symbols: dict[int, str] = {}
         for hit in file_hits:
-            for offset, line in enumerate(hit.text.split("\n")):
+            text = hit.text.split("\n")
+            if len(text) != hit.end_line - hit.start_line + 1:
+                text = text[:1]  # an outline, not consecutive lines: only its first is placed
+            for offset, line in enumerate(text):
                 lines.setdefault(hit.start_line + offset, line)
             if hit.symbol:
                 symbols.setdefault(hit.start_line, hit.symbol)

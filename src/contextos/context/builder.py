@@ -4,6 +4,10 @@ This is the I/O side of the context engine: it indexes the workspace (incrementa
 it, recalls memories (when the memory engine and a store exist), finds the rules files, loads
 the session, then calls the pure ``assemble`` and ``pack``. It never prints; what it could not
 use is said in ``ContextResult.notes``. No model and no network are needed.
+
+``assemble`` packs every layer but code first; code fills the room they leave, and at least
+``CODE_SHARE`` of the budget, with the best whole search hits (``code_fill.select_code``). Code is
+that elastic filler, so the window-utilisation reminder counts every layer but code.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Literal
 
 from contextos.code.indexer import Progress
 from contextos.code.query import parse_query
-from contextos.context.blocks import Excerpt, merge_hits
+from contextos.context.code_fill import code_depth, select_code
 from contextos.context.compaction import CompactionSummary
 from contextos.context.counting import TokenCounter, counter_for
 from contextos.context.handoff import load_summary
@@ -29,7 +33,6 @@ from contextos.context.rules import RuleFile, find_rules, rule_layers
 from contextos.context.session import Event, SessionStore
 from contextos.context.sources import (
     MemoryItem,
-    code_layers,
     memory_layer,
     system_layer,
     task_layer,
@@ -39,9 +42,17 @@ from contextos.embed.protocol import Embedder
 from contextos.errors import UserInputError
 from contextos.home import contextos_home
 from contextos.settings import Settings
+from contextos.types import SearchHit
 from contextos.workspace import Workspace
 
 __all__ = ["ContextResult", "SessionView", "assemble", "build_context", "recall_memories"]
+
+CODE_SHARE = 0.25
+"""Code gets what the other layers leave, but at least this share of the budget: its layers,
+pinned whole, then commit their size in ``pack``, and compressible layers above them (history,
+tool output) shrink to make that room."""
+_WORK_FILES = 8
+"""Files found by search that count as the task's work paths (best first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +95,13 @@ def build_context(
     counter: TokenCounter | None = None,
     settings: Settings | None = None,
     embedder: Embedder | Literal["auto"] | None = "auto",
-    k: int = 8,
+    k: int | None = None,
     keep_outputs: int = 3,
     index: bool = True,
     progress: Progress | None = None,
 ) -> ContextResult:
-    """Index, search, recall, load the session, and pack the window for ``task``."""
+    """Index, search, recall, load the session, and pack the window for ``task``. ``k`` is how
+    many ranked chunks code is chosen from (default ``code_depth(budget)``)."""
     if not task.strip():
         raise UserInputError("empty task: say what the agent should do")
     if budget < 1:
@@ -98,8 +110,7 @@ def build_context(
     with Workspace(root, settings, embedder=embedder) as ws:
         if index:
             ws.index(progress)
-        files = ws.search(task, k, files=True)
-        hits = [chunk for found in files for chunk in found.chunks]
+        hits = ws.search(task, k or code_depth(budget))
         memories, notes = recall_memories(task, ws.embedder(), k=8)
         notes = [*dict.fromkeys(ws.warnings), *notes]
         rules = find_rules(ws.root)
@@ -110,7 +121,7 @@ def build_context(
         budget=budget,
         counter=counter,
         root=root_text,
-        excerpts=merge_hits(hits),
+        hits=hits,
         memories=memories,
         rules=rules,
         session=view,
@@ -153,34 +164,61 @@ def assemble(
     budget: int,
     counter: TokenCounter,
     root: str = ".",
-    excerpts: Sequence[Excerpt] = (),
+    hits: Sequence[SearchHit] = (),
     memories: Sequence[MemoryItem] = (),
     rules: Sequence[RuleFile] = (),
     session: SessionView | None = None,
     tools: Sequence[ToolSpec] = DEFAULT_TOOLS,
     keep_outputs: int = 3,
 ) -> tuple[Pack, State]:
-    """Every source as layers, then ``pack``. Pure: all inputs are given."""
+    """Every source as layers, then ``pack``. Pure: all inputs are given. Code comes from the
+    ranked chunk ``hits``: as many, whole, as fit in what the other layers leave."""
     events = session.events if session is not None else ()
-    work = [*parse_query(task).paths, *(ex.path for ex in excerpts)]
-    state = session_state(events, task=task, work_paths=work)
-    layers: list[Layer] = [system_layer(root), *rule_layers(list(rules))]
-    layers += tool_layers(tools, state)
+    found = list(dict.fromkeys(h.path for h in hits))[:_WORK_FILES]
+    state = session_state(events, task=task, work_paths=[*parse_query(task).paths, *found])
+    before: list[Layer] = [system_layer(root), *rule_layers(list(rules))]
+    before += tool_layers(tools, state)
     memory = memory_layer(memories)
-    layers += [memory] if memory is not None else []
-    layers += code_layers(excerpts)
+    before += [memory] if memory is not None else []
+    after: list[Layer] = []
     if session is not None:
-        layers += history_layers(
+        after += history_layers(
             session.events,
             summary=session.summary,
             upto_seq=session.upto_seq,
             keep_outputs=keep_outputs,
             session=session.id,
         )
-    layers.append(task_layer(task, budget))
-    state = dataclasses.replace(state, window_utilization=_demand(layers, state, counter) / budget)
-    layers += reminder_layers(state)
-    return pack(layers, budget, counter, state), state
+    after.append(task_layer(task, budget))
+    state = dataclasses.replace(
+        state, window_utilization=_demand([*before, *after], state, counter) / budget
+    )
+    after += reminder_layers(state)
+    code: list[Layer] = []
+    if hits:
+        left = budget - pack([*before, *after], budget, counter, state).used
+        room = max(left, int(budget * CODE_SHARE))
+        chosen = select_code(hits, room, counter) if room > 0 else []
+        code = chosen + _left_out(found, {x.id for x in chosen}, room)
+    return pack([*before, *code, *after], budget, counter, state), state
+
+
+def _left_out(found: Sequence[str], packed: set[str], room: int) -> list[Layer]:
+    """The best files none of whose hits fit, as layers the report shows as left out."""
+    return [
+        Layer(
+            id=f"code:{path}",
+            content="",
+            condition=_never,
+            why=f"search rank {rank}: no hit of it fit whole in the {max(room, 0)} tokens for code",
+        )
+        for rank, path in enumerate(found, start=1)
+        if f"code:{path}" not in packed
+    ]
+
+
+def _never(state: State) -> bool:
+    return False
 
 
 def _demand(layers: Sequence[Layer], state: State, counter: TokenCounter) -> int:

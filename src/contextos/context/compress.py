@@ -26,7 +26,8 @@ __all__ = ["clear_caches", "code_density", "density", "head", "line_value"]
 _STRUCTURAL = re.compile(r"^(```|~~~|<<<|>>>|<data |</data)")
 _HEADING = re.compile(r"^#{1,6} \S")
 _COMMENT = re.compile(r"^(#|//|/\*|\*|--|\"\"\"|''')")
-_INFO = re.compile(r"[(){}\[\];=<>]|[A-Za-z0-9]_\w|[a-z][A-Z]|\w\.\w|/|\d|`")
+_INFO_CHAR = re.compile(r"[(){}\[\];=<>/`\d]")  # a bracket, operator, path, number or code span
+_INFO_WORD = re.compile(r"[A-Za-z0-9]_\w|[a-z][A-Z]|\w\.\w")  # snake_case, camelCase, a.b
 _STRUCT = 5
 
 
@@ -48,14 +49,19 @@ def _kind(line: str) -> tuple[str, int, int, bool]:
     s = line.strip()
     if not s:
         return s, 0, 0, False
-    if _STRUCTURAL.match(s):
+    first = s[0]
+    if first in _STRUCTURAL_FIRST and _STRUCTURAL.match(s):
         return s, _STRUCT, _STRUCT, False
-    informative = bool(_INFO.search(s))
-    if _HEADING.match(s) or _COMMENT.match(s):
+    informative = _INFO_CHAR.search(s) is not None or _INFO_WORD.search(s) is not None
+    if first in _MARK_FIRST and (_HEADING.match(s) or _COMMENT.match(s)):
         value = 3 if informative and not _HEADING.match(s) else 2
     else:
         value = 4 if informative else 1
     return s, value, min(value, 3), len(s) > 3
+
+
+_STRUCTURAL_FIRST = frozenset("`~<>")
+_MARK_FIRST = frozenset("#/*-\"'")
 
 
 def clear_caches() -> None:
@@ -85,7 +91,7 @@ def _drop(text: str, target: int, counter: TokenCounter, *, code: bool) -> str:
     if total is None:
         return text
     lines = text.split("\n")
-    note = counter.count(_note(len(lines)))
+    note = _guess(_note(len(lines)))
     # Line costs are estimated from the whole count by length (counting every line would
     # dominate packing time); each candidate is then counted for real.
     size = len(text) + 1
@@ -188,25 +194,34 @@ def head(text: str, target: int, counter: TokenCounter) -> str:
     lines = text.split("\n")
     # Token counts grow with the prefix, near enough to search on: start from where the text's
     # own tokens per character put the cut, so short targets cost a few short counts.
-    chars = max(target - counter.count(note), 1) * (len(text) + 1) / (total + 1)
+    base = _guess(note)
+    chars = max(target - base, 1) * (len(text) + 1) / (total + 1)
     guess, used = 0, len(lines[0]) + 1
     while used <= chars and guess < len(lines) - 1:
         guess += 1
         used += len(lines[guess]) + 1
-    n = _largest(lambda k: counter.count("\n".join(lines[:k]) + note), target, len(lines), guess)
+    n = _largest(
+        lambda k: counter.count("\n".join(lines[:k]) + note), target, len(lines), guess, base
+    )
     if n > 0:
         return "\n".join(lines[:n]) + note
     first = lines[0]
-    n = _largest(lambda k: counter.count(first[:k] + note), target, len(first), int(chars))
+    n = _largest(lambda k: counter.count(first[:k] + note), target, len(first), int(chars), base)
     return first[:n] + note if n else ""
 
 
-def _largest(cost: Callable[[int], int], target: int, most: int, guess: int) -> int:
+def _guess(text: str) -> int:
+    """About what a short note counts (three characters per token), without counting it."""
+    return len(text) // 3 + 1
+
+
+def _largest(cost: Callable[[int], int], target: int, most: int, guess: int, base: int) -> int:
     """The largest ``k`` in ``1..most`` with ``cost(k) <= target``, else 0, for a cost that grows
-    with ``k``: probe ``guess``, then twice where the tokens per unit measured put the target,
-    then bisect. Only a probed ``k`` is returned, so it fits even where the cost does not grow."""
+    with ``k`` from about ``base``: probe ``guess``, then twice where the tokens per unit
+    measured put the target, then bisect. Only a probed ``k`` is returned, so it fits even where
+    the cost does not grow."""
     lo, hi = 0, most  # cost(lo) <= target or lo == 0; nothing above hi fits
-    k, base, probes = min(max(guess, 1), most), cost(0), 0
+    k, probes = min(max(guess, 1), most), 0
     while lo < hi:
         spent = cost(k)
         if spent <= target:
