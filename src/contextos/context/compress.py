@@ -91,7 +91,7 @@ def _drop(text: str, target: int, counter: TokenCounter, *, code: bool) -> str:
     if total is None:
         return text
     lines = text.split("\n")
-    note = _guess(_note(len(lines)))
+    note = counter.count(_note(len(lines)))
     # Line costs are estimated from the whole count by length (counting every line would
     # dominate packing time); each candidate is then counted for real.
     size = len(text) + 1
@@ -194,7 +194,7 @@ def head(text: str, target: int, counter: TokenCounter) -> str:
     lines = text.split("\n")
     # Token counts grow with the prefix, near enough to search on: start from where the text's
     # own tokens per character put the cut, so short targets cost a few short counts.
-    base = _guess(note)
+    base = counter.count(note)
     chars = max(target - base, 1) * (len(text) + 1) / (total + 1)
     guess, used = 0, len(lines[0]) + 1
     while used <= chars and guess < len(lines) - 1:
@@ -210,14 +210,10 @@ def head(text: str, target: int, counter: TokenCounter) -> str:
     return first[:n] + note if n else ""
 
 
-def _guess(text: str) -> int:
-    """About what a short note counts (three characters per token), without counting it."""
-    return len(text) // 3 + 1
-
 
 def _largest(cost: Callable[[int], int], target: int, most: int, guess: int, base: int) -> int:
     """The largest ``k`` in ``1..most`` with ``cost(k) <= target``, else 0, for a cost that grows
-    with ``k`` from about ``base``: probe ``guess``, then twice where the tokens per unit
+    with ``k`` from ``base`` (``cost(0)``): probe ``guess``, then twice where the tokens per unit
     measured put the target, then bisect. Only a probed ``k`` is returned, so it fits even where
     the cost does not grow."""
     lo, hi = 0, most  # cost(lo) <= target or lo == 0; nothing above hi fits
