@@ -14,10 +14,10 @@ whole text again.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import NamedTuple
 
 from contextos.context.counting import TokenCounter
 
@@ -98,7 +98,7 @@ def _drop(text: str, target: int, counter: TokenCounter, *, code: bool) -> str:
     last = _last(lines, code)
     if last is None or note + total * (len(last) + 1) / size > target:
         return head(text, target, counter)  # not even the line that goes last fits: cut
-    order, content = _plan(text, code)
+    order, content, fences = _plan(text, code)
     keep = [True] * len(lines)
     excess: float = total + note - target
     pos = 0
@@ -107,7 +107,7 @@ def _drop(text: str, target: int, counter: TokenCounter, *, code: bool) -> str:
             keep[order[pos]] = False
             excess -= total * (len(lines[order[pos]]) + 1) / size
             pos += 1
-        keep = _tidy(lines, keep)
+        keep = _tidy(lines, keep, fences)
         if not any(k and c for k, c in zip(keep, content, strict=True)):
             # every content line went: a cut prefix says more than a bare note
             return head(text, target, counter)
@@ -134,9 +134,10 @@ def _last(lines: list[str], code: bool) -> str | None:
 
 
 @lru_cache(maxsize=8)  # the packer retries a shrink with a lower target
-def _plan(text: str, code: bool) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+def _plan(text: str, code: bool) -> _Plan:
     """The droppable lines of ``text`` in the order they go (lowest value first, later lines
-    first among equals), and which lines are content (not blank, not structural)."""
+    first among equals), which lines are content (not blank, not structural), and where the
+    bare fences are (a fence alone on its line, with that fence)."""
     kinds = list(map(_kind, text.split("\n")))
     n = len(kinds)
     first = dict(zip(reversed([k[0] for k in kinds]), range(n - 1, -1, -1), strict=True))
@@ -144,7 +145,22 @@ def _plan(text: str, code: bool) -> tuple[tuple[int, ...], tuple[bool, ...]]:
     values = [0 if k[3] and first[k[0]] != i else k[at] for i, k in enumerate(kinds)]
     order = sorted(range(n - 1, -1, -1), key=values.__getitem__)
     content = [bool(k[0]) and k[1] != _STRUCT for k in kinds]
-    return tuple(i for i in order if values[i] != _STRUCT), tuple(content)
+    fences = [
+        (i, k[0])
+        for i, k in enumerate(kinds)
+        if k[1] == _STRUCT and len(k[0]) >= 3 and set(k[0]) <= _FENCE_CHARS
+    ]
+    drop = tuple(i for i in order if values[i] != _STRUCT)
+    return _Plan(drop, tuple(content), tuple(fences))
+
+
+class _Plan(NamedTuple):
+    order: tuple[int, ...]
+    content: tuple[bool, ...]
+    fences: tuple[tuple[int, str], ...]
+
+
+_FENCE_CHARS = frozenset("`~")
 
 
 def _over(text: str, target: int, counter: TokenCounter) -> int | None:
@@ -163,20 +179,28 @@ def _over(text: str, target: int, counter: TokenCounter) -> int | None:
 _HEADER = re.compile(r"^\S+:\d+-\d+")
 
 
-def _tidy(lines: list[str], keep: list[bool]) -> list[bool]:
+def _tidy(lines: list[str], keep: list[bool], fences: tuple[tuple[int, str], ...]) -> list[bool]:
     """``keep`` without empty fences (an opening fence right before its closing one) and the
-    excerpt header line in front of such a fence."""
+    excerpt header line in front of such a fence. Only bare fences can close one."""
     keep = list(keep)
-    kept = [i for i, k in enumerate(keep) if k]
-    for a, b in itertools.pairwise(kept):
-        opening, closing = lines[a].strip(), lines[b].strip()
-        fence = bool(closing) and set(closing) <= {"`", "~"} and len(closing) >= 3
-        if fence and opening.startswith(closing) and opening != closing:
+    for b, closing in fences:
+        if not keep[b]:
+            continue
+        a = _kept_before(keep, b)
+        opening = lines[a].strip() if a >= 0 else ""
+        if opening.startswith(closing) and opening != closing:
             keep[a] = keep[b] = False
-            before = [i for i in kept if i < a and keep[i]]
-            if before and _HEADER.match(lines[before[-1]]):
-                keep[before[-1]] = False
+            h = _kept_before(keep, a)
+            if h >= 0 and _HEADER.match(lines[h]):
+                keep[h] = False
     return keep
+
+
+def _kept_before(keep: list[bool], i: int) -> int:
+    i -= 1
+    while i >= 0 and not keep[i]:
+        i -= 1
+    return i
 
 
 def _join(lines: list[str], keep: list[bool]) -> str:
@@ -208,7 +232,6 @@ def head(text: str, target: int, counter: TokenCounter) -> str:
     first = lines[0]
     n = _largest(lambda k: counter.count(first[:k] + note), target, len(first), int(chars), base)
     return first[:n] + note if n else ""
-
 
 
 def _largest(cost: Callable[[int], int], target: int, most: int, guess: int, base: int) -> int:
