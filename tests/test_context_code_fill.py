@@ -124,3 +124,26 @@ def test_with_room_to_spare_code_takes_what_the_other_layers_leave() -> None:
     code = sum(r.tokens for r in result.layers if r.id.startswith("code:"))
     assert code > 6000 * CODE_SHARE
     assert result.used <= 6000 and result.used > 0.9 * 6000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["gpt-4.1", "gpt-4", "claude-sonnet-4"]),
+    st.lists(st.integers(0, len(HITS) - 1), min_size=1, max_size=8, unique=True),
+    st.sampled_from(["pkg/x.py", "/abs/x.py", " spaced.py", "x"]),
+)
+def test_a_file_layer_counted_by_parts_costs_what_pack_charges(
+    model: str, picks: list[int], path: str
+) -> None:
+    """The trial cost ``select_code`` sums from the frame and span blocks equals the count of
+    the rendered layer (exact BPE in both encodings, and an estimate scaled once over the sum);
+    paths that would break a cut point are counted whole."""
+    from dataclasses import replace
+
+    from contextos.context.code_fill import _LayerCost
+    from contextos.context.sources import code_layers
+
+    counter = counter_for(model)
+    hits = [replace(HITS[i], path=path) for i in picks]
+    layer = code_layers(merge_hits(hits))[0]
+    assert _LayerCost(counter)(hits) == counter.count(layer.render(layer.body()) + SEPARATOR)

@@ -26,7 +26,14 @@ from contextos.context.blocks import DATA_RULE, Excerpt, quoted
 from contextos.context.compress import code_density, density
 from contextos.context.layers import Layer
 
-__all__ = ["MemoryItem", "code_layers", "memory_layer", "system_layer", "task_layer"]
+__all__ = [
+    "MemoryItem",
+    "code_layers",
+    "memory_layer",
+    "quoted_source",
+    "system_layer",
+    "task_layer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +87,15 @@ def code_layers(excerpts: Sequence[Excerpt]) -> list[Layer]:
             compressor=code_density,
             placement="context",
             why=f"search rank {ex.rank} (score {ex.score:.3f}): lines {ex.ranges}",
-            wrap=quoted(f"{ex.path} (repository file)"),
+            wrap=quoted(quoted_source(ex.path)),
         )
         for ex in excerpts
     ]
+
+
+def quoted_source(path: str) -> str:
+    """How a code layer's data block names its file."""
+    return f"{path} (repository file)"
 
 
 def memory_layer(memories: Sequence[MemoryItem]) -> Layer | None:
