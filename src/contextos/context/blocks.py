@@ -21,7 +21,7 @@ indexed lines).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contextos.types import SearchHit
@@ -29,6 +29,7 @@ from contextos.types import SearchHit
 __all__ = [
     "DATA_RULE",
     "Excerpt",
+    "Quoted",
     "Span",
     "frame_foot",
     "frame_head",
@@ -44,21 +45,37 @@ DATA_RULE = (
 )
 
 
-def quoted(source: str) -> Callable[[str], str]:
+def quoted(source: str) -> Quoted:
     """A ``Layer.wrap`` that fences the layer's text as untrusted data from ``source``."""
+    return Quoted(source)
 
-    def wrap(body: str) -> str:
+
+class Quoted:
+    """Fences text as untrusted data from ``source`` (call it with the text), and tells how:
+    ``frame(body)`` gives the first and last lines, so ``wrap(body)`` is
+    ``first + "\\n" + body + "\\n" + last``. The packer counts a shrunk layer by those parts."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self, body: str) -> str:
+        head, foot = self.frame(body)
+        return f"{head}\n{body}\n{foot}"
+
+    def frame(self, body: str) -> tuple[str, str]:
         salt = 0
         while True:
-            seed = f"{salt}\x00{source}\x00{body}".encode()
+            seed = f"{salt}\x00{self.source}\x00{body}".encode()
             digest = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big")
             nonce = f"{digest % 10**12:012d}"
             if f"DATA {nonce}" not in body:
-                break
+                return frame_head(self.source, nonce), frame_foot(nonce)
             salt += 1
-        return f"{frame_head(source, nonce)}\n{body}\n{frame_foot(nonce)}"
 
-    return wrap
+    def __repr__(self) -> str:
+        return f"quoted({self.source!r})"
 
 
 def frame_head(source: str, nonce: str) -> str:

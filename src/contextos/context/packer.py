@@ -30,7 +30,7 @@ packing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from contextos.context.compress import head
@@ -96,11 +96,14 @@ class _Live:
 class _Memo:
     """``counter`` with counts memoised (compressors re-count the same texts), which also
     offers compressors an ``estimate`` of the body being shrunk: its rendered cost less the
-    wrapper's, known from measuring the layer, so they need not count the whole body again."""
+    wrapper's, known from measuring the layer, so they need not count the whole body again.
+    With an additive counter it also memoises counts of parts (``part``)."""
 
     def __init__(self, counter: TokenCounter) -> None:
         self.counter = self._counter = counter
+        self.parts = additive_parts(counter)
         self._seen: dict[str, int] = {}
+        self._part_seen: dict[str, int] = {}
         self._shrinking: tuple[str, int] | None = None
         self.name, self.margin = counter.name, counter.margin
 
@@ -115,6 +118,14 @@ class _Memo:
         self._seen.update(zip(new, count_all(self._counter, new), strict=True))
         return [self._seen[t] for t in texts]
 
+    def part(self, text: str) -> int:
+        """The additive part count of ``text`` (only with an additive counter)."""
+        n = self._part_seen.get(text)
+        if n is None:
+            assert self.parts is not None
+            n = self._part_seen[text] = self.parts[0].count(text)
+        return n
+
     def shrinking(self, body: str, tokens: int) -> None:
         """Say which body compressors are about to shrink, and about what it counts."""
         self._shrinking = (body, tokens)
@@ -124,6 +135,28 @@ class _Memo:
         if self._shrinking is None or text != self._shrinking[0]:
             return None
         return self._shrinking[1]
+
+
+class _InFrame:
+    """The counter compressors get while a framed layer shrinks (its wrap has ``frame``, e.g.
+    ``blocks.Quoted``, and the counter is additive). The frame's first line ends in a letter
+    and its last line starts with ``>``, so a rendered body costs ``first + ("\\n" + body +
+    "\\n") + (last + SEPARATOR)`` in parts: a text counts what its middle part adds over an
+    empty body's, which is what it adds to the pack (exactly, for an exact counter), and the
+    packer's check of the result (``_framed_cost``) finds that part memoised and counts only
+    the two short frame lines."""
+
+    def __init__(self, memo: _Memo) -> None:
+        assert memo.parts is not None
+        self._memo, self._scale = memo, memo.parts[1]
+        self._empty = self._scale(memo.part("\n\n"))
+        self.name, self.margin = memo.name, memo.margin
+
+    def count(self, text: str) -> int:
+        return max(self._scale(self._memo.part("\n" + text + "\n")) - self._empty, 0)
+
+    def estimate(self, text: str) -> int | None:
+        return self._memo.estimate(text)
 
 
 def pack(
@@ -287,22 +320,47 @@ def _same(n: int) -> int:
     return n
 
 
-def _shrink(c: _Live, limit: int, counter: _Memo) -> tuple[str, int]:
+def _shrink(c: _Live, limit: int, memo: _Memo) -> tuple[str, int]:
     """``c`` compressed so its rendered text costs ≤ ``limit`` (≥ its overhead): the
     compressor's answer, else the head of the text, else the wrapper alone."""
     assert c.layer.compressor is not None
     target = limit - c.overhead
-    counter.shrinking(c.body, max(c.whole.estimate() - c.overhead, 0))
+    memo.shrinking(c.body, max(c.whole.estimate() - c.overhead, 0))
+    frame: Callable[[str], tuple[str, str]] | None = getattr(c.layer.wrap, "frame", None)
+    inside: TokenCounter = memo
+    if frame is not None and memo.parts is not None:
+        inside = _InFrame(memo)
     for compress in (c.layer.compressor, c.layer.compressor, head):
         if target <= 0:
             break
-        small = compress(c.body, target, counter)
-        text = c.layer.render(small)
-        cost = _cost(text, counter)
+        small = compress(c.body, target, inside)
+        text, cost = _framed_cost(small, frame, memo) if inside is not memo else (None, None)
+        if text is None or cost is None:
+            text = c.layer.render(small)
+            cost = _cost(text, memo)
         if cost <= limit and small.strip():
             return text, cost
         target -= max(cost - limit, 1)
     return c.layer.render(""), c.overhead
+
+
+def _framed_cost(
+    body: str, frame: Callable[[str], tuple[str, str]] | None, memo: _Memo
+) -> tuple[str | None, int | None]:
+    """The rendered text of a framed layer and its exact cost, summed from parts when the
+    frame's lines meet the cut points (see ``_InFrame``); ``(None, None)`` when they do not."""
+    assert frame is not None and memo.parts is not None
+    first, last = frame(body)
+    if not (first[-1:].isascii() and first[-1:].isalnum()) or not _starts_a_cut(last):
+        return None, None
+    parts = memo.part(first) + memo.part("\n" + body + "\n") + memo.part(last + SEPARATOR)
+    return f"{first}\n{body}\n{last}", memo.parts[1](parts)
+
+
+def _starts_a_cut(line: str) -> bool:
+    """Whether a ``\\n`` before ``line`` is a cut point: it starts with neither a space nor
+    ``/`` (see ``contextos.tokens.LINE_END_CUT``)."""
+    return bool(line) and not line[0].isspace() and line[0] != "/"
 
 
 def _cost(text: str, counter: TokenCounter) -> int:
