@@ -86,10 +86,12 @@ def print_table(report: dict[str, Any]) -> None:
             used = f"{f['used_pct@2k']}/{f['used_pct@16k']}"
             table.add_row(name, *cells, used, str(f["seconds_total"]))
         console.print(table)
-    speed = report.get("pack_speed") or {}
-    if speed:
-        console.print(
-            f"pack: {speed['items']} layers → {speed['budget']} tokens, "
-            f"p50 {speed['pack_ms_p50']} ms, p95 {speed['pack_ms_p95']} ms (target < 100)"
-        )
+    for key in ("pack_speed", "pack_speed_primitive"):
+        speed = report.get(key) or {}
+        if speed:
+            console.print(
+                f"{speed.get('path', 'pack')}: {speed['items']} items → {speed['budget']} "
+                f"tokens, p50 {speed['pack_ms_p50']} ms, p95 {speed['pack_ms_p95']} ms "
+                "(target < 100)"
+            )
     console.print(f"targets: {report['targets']}  total {report.get('seconds_total')} s")

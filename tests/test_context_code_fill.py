@@ -34,11 +34,48 @@ SOURCES = {
     )
     for m in range(6)
 }
-HITS = [h for path, text in SOURCES.items() for h in hits_of(path, text)]
+
+
+def windows(hit: SearchHit) -> list[SearchHit]:
+    """Line windows overlapping and touching a hit, as a search over windows returns them."""
+    from dataclasses import replace
+
+    lines = hit.text.split("\n")
+    head = replace(hit, end_line=hit.start_line + 1, text="\n".join(lines[:2]), kind="window")
+    after = replace(hit, start_line=hit.end_line + 1, end_line=hit.end_line + 1, text="")
+    return [head, replace(after, symbol=None, kind="window")]
+
+
+CHUNKS = [h for path, text in SOURCES.items() for h in hits_of(path, text)]
+HITS = CHUNKS + [w for h in CHUNKS[::3] for w in windows(h)]
 
 
 def whole_cost(layer_text: str) -> int:
     return COUNTER.count(layer_text + SEPARATOR)
+
+
+def reference(hits: list[SearchHit], room: int) -> list[tuple[str, str, int]]:
+    """The selection rule written plainly: re-render and count a file's whole layer per trial."""
+    from contextos.context.code_fill import consecutive
+    from contextos.context.sources import code_layers
+
+    chosen: dict[str, list[SearchHit]] = {}
+    cost: dict[str, int] = {}
+    used = 0
+    for hit in hits:
+        if room - used < 8:
+            break
+        if not consecutive(hit):
+            continue
+        trial = [*chosen.get(hit.path, []), hit]
+        layer = code_layers(merge_hits(trial))[0]
+        new = whole_cost(layer.render(layer.body()))
+        if used + new - cost.get(hit.path, 0) <= room:
+            used += new - cost.get(hit.path, 0)
+            chosen[hit.path], cost[hit.path] = trial, new
+    kept = {id(h) for trial in chosen.values() for h in trial}
+    layers = code_layers(merge_hits([h for h in hits if id(h) in kept]))
+    return [(x.id, x.body(), cost[x.id.removeprefix("code:")]) for x in layers]
 
 
 @settings(max_examples=40, deadline=None)
@@ -46,6 +83,7 @@ def whole_cost(layer_text: str) -> int:
 def test_chosen_code_fits_its_room_whole_and_packs_unshrunk(room: int, order: list[int]) -> None:
     ranked = [HITS[i] for i in order]
     layers = select_code(ranked, room, COUNTER)
+    assert [(x.id, x.body(), x.min_tokens) for x in layers] == reference(ranked, room)
     costs = [whole_cost(x.render(x.body())) for x in layers]
     assert sum(costs) <= room
     assert [x.min_tokens for x in layers] == costs  # pinned: kept whole or dropped
@@ -56,7 +94,7 @@ def test_chosen_code_fits_its_room_whole_and_packs_unshrunk(room: int, order: li
     alone = select_code([best], room, COUNTER)
     if alone:
         assert layers[0].id == f"code:{best.path}"
-        assert f"{best.path}:{best.start_line}-{best.end_line}" in layers[0].body()
+        assert best.text in layers[0].body()
 
 
 def test_a_hit_too_big_for_what_is_left_is_skipped_for_smaller_ones() -> None:
@@ -135,15 +173,19 @@ def test_with_room_to_spare_code_takes_what_the_other_layers_leave() -> None:
 def test_a_file_layer_counted_by_parts_costs_what_pack_charges(
     model: str, picks: list[int], path: str
 ) -> None:
-    """The trial cost ``select_code`` sums from the frame and span blocks equals the count of
-    the rendered layer (exact BPE in both encodings, and an estimate scaled once over the sum);
+    """The cost ``select_code`` keeps for a file as hits join it, one at a time (summed from
+    the frame and span blocks, only the touched span counted again), equals the count of the
+    rendered layer (exact BPE in both encodings, and an estimate scaled once over the sum);
     paths that would break a cut point are counted whole."""
     from dataclasses import replace
 
-    from contextos.context.code_fill import _LayerCost
+    from contextos.context.code_fill import _Costs
     from contextos.context.sources import code_layers
 
     counter = counter_for(model)
     hits = [replace(HITS[i], path=path) for i in picks]
-    layer = code_layers(merge_hits(hits))[0]
-    assert _LayerCost(counter)(hits) == counter.count(layer.render(layer.body()) + SEPARATOR)
+    costs, file = _Costs(counter), None
+    for n, hit in enumerate(hits):
+        file = costs.add(file, hit, hits[:n])
+        layer = code_layers(merge_hits(hits[: n + 1]))[0]
+        assert file.cost == counter.count(layer.render(layer.body()) + SEPARATOR)

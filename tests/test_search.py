@@ -138,3 +138,14 @@ def test_an_edited_file_is_found_after_reindex_in_this_and_a_new_process(
         assert ws.search("brand_new_helper", k=1)[0].path == "b.py"
     with Workspace(repo, embedder=None) as fresh:
         assert fresh.search("brand_new_helper", k=1)[0].path == "b.py"
+
+
+def test_asking_for_more_chunks_than_the_candidate_depth_widens_every_ranking(
+    make_repo: RepoMaker,
+) -> None:
+    files = {f"m{i}.py": f"def invoice_total_{i}(x):\n    return x * {i}\n" for i in range(30)}
+    with Workspace(make_repo(files), embedder=None) as ws:
+        ws.index()
+        shallow = SearchConfig(candidates=5)
+        assert len(ws.search("invoice total", k=25, config=shallow)) == 25
+        assert len(ws.search("invoice total", k=25, files=True, config=shallow)) == 25

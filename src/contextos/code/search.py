@@ -148,6 +148,8 @@ def search(
 ) -> list[SearchHit] | list[FileHit]:
     """Rank chunks (or files) of the index for ``query``; see the module docstring."""
     cfg = config or SearchConfig()
+    if k > cfg.candidates:  # every ranking must reach that deep
+        cfg = replace(cfg, candidates=k)
     if embedder is None and mode != "lexical":
         cfg = replace(cfg, w_dense=0.0)
         mode = "lexical" if mode == "hybrid" else mode

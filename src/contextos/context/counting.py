@@ -77,6 +77,11 @@ class LazyCount:
         self._part, self._scale = part, scale
         self._done, self._sum = counted
 
+    @classmethod
+    def known(cls, text: str, total: int) -> LazyCount:
+        """A count of ``text`` already known to be ``total``."""
+        return cls(text, _never_counted, lambda _: total, (len(text), 0))
+
     @property
     def exact(self) -> bool:
         return self._done == len(self.text)
@@ -116,6 +121,10 @@ class LazyCount:
         end = prefix_end(text, missing, self._done)
         self._sum += self._part(text[self._done : end])
         self._done = end
+
+
+def _never_counted(text: str) -> int:
+    raise AssertionError("a known count is never counted again")
 
 
 def prefix_end(text: str, tokens: int, start: int = 0) -> int:

@@ -73,6 +73,10 @@ class Layer:
     role: Role = "user"
     why: str = ""
     wrap: Callable[[str], str] | None = None
+    counted: tuple[str, int] | None = None
+    """``(counter name, tokens)``: what the whole rendered layer plus ``SEPARATOR`` costs under
+    that counter, when its maker has counted it exactly (``code_fill.select_code`` does). ``pack``
+    takes it instead of counting again when it packs with a counter of that name."""
 
     def __post_init__(self) -> None:
         if (self.content is None) == (self.source is None):

@@ -284,36 +284,45 @@ def _wholes(
 ) -> list[LazyCount]:
     """Each rendered layer plus ``SEPARATOR``, to be counted as far as needed (``LazyCount``).
 
-    Counted whole now, in one batch: every layer when the counter is not additive; else the
+    A layer ``counted`` under this counter's name is taken at its word. Of the others, counted
+    whole now, in one batch: every layer when the counter is not additive; else the
     rigid layers (their whole size is their smallest) and, highest priority first, the
     compressible layers that probably fit whole (sizes guessed at ``_CHARS_PER_TOKEN``) next to
     the smallest sizes of all the others. Of every other layer the batch counts a prefix long
     enough to prove that it does not fit in about its smallest size. Guesses cost time, never
     correctness."""
     costed = [t + SEPARATOR for t in texts]
+    name = memo.counter.name
+    known = {
+        k: layer.counted[1]
+        for k, layer in enumerate(layers)
+        if layer.counted is not None and layer.counted[0] == name
+    }
+    out = {k: LazyCount.known(costed[k], n) for k, n in known.items()}
+    todo = [k for k in range(len(layers)) if k not in known]
     parts = additive_parts(memo.counter)
     if parts is None:
-        return [
-            LazyCount(t, memo.count, _same, (len(t), n))
-            for t, n in zip(costed, memo.count_many(costed), strict=True)
-        ]
+        counts = memo.count_many([costed[k] for k in todo])
+        out.update((k, LazyCount.known(costed[k], n)) for k, n in zip(todo, counts, strict=True))
+        return [out[k] for k in range(len(layers))]
     part, scale = parts
-    guess = [len(t) // _CHARS_PER_TOKEN for t in costed]
-    room = budget - sum(smallest.get(k, guess[k]) for k in range(len(layers)))
-    whole = {k for k in range(len(layers)) if k not in smallest}
-    for k in sorted(smallest, key=lambda k: -layers[k].priority):
+    guess = {k: len(costed[k]) // _CHARS_PER_TOKEN for k in todo}
+    room = budget - sum(known.values()) - sum(smallest.get(k, guess[k]) for k in todo)
+    whole = {k for k in todo if k not in smallest}
+    for k in sorted((k for k in todo if k in smallest), key=lambda k: -layers[k].priority):
         room -= max(guess[k] - smallest[k], 0)
         if room < 0:
             break
         whole.add(k)
     ends = [
-        len(t) if k in whole else prefix_end(t, smallest[k] + _SLACK) for k, t in enumerate(costed)
+        len(costed[k]) if k in whole else prefix_end(costed[k], smallest[k] + _SLACK) for k in todo
     ]
-    counts = part.count_many([t[:end] for t, end in zip(costed, ends, strict=True)])
-    return [
-        LazyCount(t, part.count, scale, (end, n))
-        for t, end, n in zip(costed, ends, counts, strict=True)
-    ]
+    counts = part.count_many([costed[k][:end] for k, end in zip(todo, ends, strict=True)])
+    out.update(
+        (k, LazyCount(costed[k], part.count, scale, (end, n)))
+        for k, end, n in zip(todo, ends, counts, strict=True)
+    )
+    return [out[k] for k in range(len(layers))]
 
 
 def _same(n: int) -> int:
