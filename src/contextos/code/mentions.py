@@ -76,6 +76,6 @@ def mention_scores(
     for name, files in defining.items():
         idf = math.log(1 + n_files / len(files))
         weight = 1.0 if code_like(name) else plain_word_weight
-        for p in files:
+        for p in sorted(files):  # a fixed order: ties rank alike in every process
             scores[p] += weight * idf
     return dict(scores)
