@@ -149,3 +149,33 @@ def test_asking_for_more_chunks_than_the_candidate_depth_widens_every_ranking(
         shallow = SearchConfig(candidates=5)
         assert len(ws.search("invoice total", k=25, config=shallow)) == 25
         assert len(ws.search("invoice total", k=25, files=True, config=shallow)) == 25
+
+
+def test_tied_files_rank_the_same_whatever_the_hash_seed(make_repo: RepoMaker) -> None:
+    """Files that tie on every ranking (here: each defines the symbols the query names) come
+    back in one order in every process; set iteration order must not leak into the ranking."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    files = {f"pkg/mod{i}.py": "def parse_invoice_total(x):\n    return x\n" for i in range(12)}
+    repo = make_repo(files)
+    with Workspace(repo, embedder=None) as ws:
+        ws.index()
+    code = (
+        "import json, sys\n"
+        "from contextos import Workspace\n"
+        "with Workspace(sys.argv[1], embedder=None) as ws:\n"
+        "    hits = ws.search('parse_invoice_total fails', k=12, files=True, mode='lexical')\n"
+        "print(json.dumps([h.path for h in hits]))\n"
+    )
+    orders = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(repo)], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        orders.add(tuple(json.loads(out.stdout)))
+    assert len(orders) == 1 and len(next(iter(orders))) == 12
