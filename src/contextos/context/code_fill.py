@@ -47,6 +47,7 @@ __all__ = ["code_depth", "consecutive", "select_code"]
 
 _MIN_DEPTH = 300
 _TOKENS_PER_HIT = 50
+_CHARS_PER_TOKEN = 4
 _LEAST_ROOM = 8
 """Below this many tokens left, no hit can be added (a header line alone costs more)."""
 
@@ -68,7 +69,7 @@ def select_code(hits: Sequence[SearchHit], room: int, counter: TokenCounter) -> 
     chosen: dict[str, list[SearchHit]] = {}
     files: dict[str, _File] = {}
     costs = _Costs(counter)
-    costs.prefetch([h for h in hits if consecutive(h)])
+    costs.prefetch(_likely(hits, room))
     used = 0
     for hit in hits:
         if room - used < _LEAST_ROOM:
@@ -192,6 +193,19 @@ class _Costs:
             assert self._additive is not None
             n = self._memo[text] = self._additive[0].count(text)
         return n
+
+
+def _likely(hits: Sequence[SearchHit], room: int) -> list[SearchHit]:
+    """The best hits that probably fit: as many as ``room`` holds at ``_CHARS_PER_TOKEN``
+    characters a token, with a quarter more for the ones skipped or merged."""
+    chars, out = room * _CHARS_PER_TOKEN * 5 // 4, []
+    for hit in hits:
+        if chars <= 0:
+            break
+        if consecutive(hit):
+            out.append(hit)
+            chars -= len(hit.text)
+    return out
 
 
 def _symbols(symbol_at: dict[int, str], first: int, last: int) -> tuple[str, ...]:
