@@ -14,21 +14,19 @@ and images.
 from __future__ import annotations
 
 import json
-import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from contextos.errors import ConfigError, ModelError
 from contextos.llm.openai_chat import (
-    CallRecord,
     RetryPolicy,
-    is_local_url,
-    logged_complete,
+    SdkChat,
+    endpoint,
+    import_sdk,
     schema_name,
 )
-from contextos.llm.protocol import Completion, Message, Usage
+from contextos.llm.protocol import Message, Usage
 from contextos.llm.structured import json_schema_for
 
 if TYPE_CHECKING:
@@ -53,7 +51,7 @@ def split_system(messages: list[Message]) -> tuple[str, list[Message]]:
     return system, turns
 
 
-class AnthropicChat:
+class AnthropicChat(SdkChat):
     """``LLM`` over the Anthropic Messages API.
 
     ``base_url`` defaults to ``ANTHROPIC_BASE_URL``, then Anthropic's; ``api_key`` to
@@ -79,64 +77,34 @@ class AnthropicChat:
             raise ConfigError(
                 "AnthropicChat needs a model, e.g. CONTEXTOS_MODEL=anthropic:claude-sonnet-5-5"
             )
-        url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or _ANTHROPIC_URL
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key and not is_local_url(url):
-            raise ConfigError(
-                f"anthropic:{model} needs an API key: set ANTHROPIC_API_KEY "
-                "(https://console.anthropic.com/settings/keys)"
-            )
-        try:
-            import anthropic
-        except ImportError as exc:
-            raise ModelError("the anthropic package is missing: pip install anthropic") from exc
-        self._sdk = anthropic
-        self._client: Anthropic = anthropic.Anthropic(
-            api_key=key or "not-needed", base_url=url, timeout=timeout, max_retries=0
+        url, key = endpoint(
+            f"anthropic:{model}",
+            base_url,
+            api_key,
+            url_env="ANTHROPIC_BASE_URL",
+            key_env="ANTHROPIC_API_KEY",
+            default_url=_ANTHROPIC_URL,
+            key_hint="https://console.anthropic.com/settings/keys",
         )
-        self._model = model
-        self._name = f"anthropic:{model}"
-        self._url = url
-        self._retry = RetryPolicy(max_retries, backoff_s, max_retry_wait_s)
-        self._max_reasks = max_reasks
+        sdk = import_sdk("anthropic")
+        super().__init__(
+            model,
+            f"anthropic:{model}",
+            url,
+            sdk,
+            key_env="ANTHROPIC_API_KEY",
+            retry=RetryPolicy(max_retries, backoff_s, max_retry_wait_s),
+            max_reasks=max_reasks,
+        )
+        self._client: Anthropic = sdk.Anthropic(
+            api_key=key, base_url=url, timeout=timeout, max_retries=0
+        )
         self._max_tokens = max_tokens
-        self.log: list[CallRecord] = []
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def base_url(self) -> str:
-        return self._url
-
-    def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: type[BaseModel] | None = None,
-        temperature: float = 0.0,
-    ) -> Completion:
+    def _request(
+        self, convo: list[Message], schema: type[BaseModel] | None, temperature: float
+    ) -> tuple[str, Usage]:
         del temperature  # not sent: see the module docstring
-
-        def raw(convo: list[Message]) -> tuple[str, Usage]:
-            return self._request(convo, schema)
-
-        return logged_complete(
-            raw, messages, schema, model=self._name, max_reasks=self._max_reasks, log=self.log
-        )
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
-
-    def __enter__(self) -> AnthropicChat:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _request(self, convo: list[Message], schema: type[BaseModel] | None) -> tuple[str, Usage]:
         system, turns = split_system(convo)
         kwargs: dict[str, Any] = {
             "model": self._model,
@@ -155,14 +123,7 @@ class AnthropicChat:
                 }
             ]
             kwargs["tool_choice"] = {"type": "tool", "name": name}
-        started = time.perf_counter()
-        response = self._retry.call(
-            lambda: self._client.messages.create(**kwargs),
-            self._sdk,
-            target=f"{self._name} at {self._url}",
-            key_env="ANTHROPIC_API_KEY",
-        )
-        latency = (time.perf_counter() - started) * 1000
+        response, latency = self._send(lambda: self._client.messages.create(**kwargs))
         try:
             text = _reply_text(response.content)
             tokens_in = response.usage.input_tokens or 0

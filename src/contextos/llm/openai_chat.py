@@ -12,6 +12,7 @@ streaming, async, tool calling and multimodal content.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import os
 import re
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -32,7 +33,16 @@ from contextos.llm.structured import RawCall, complete_structured, json_schema_f
 if TYPE_CHECKING:
     from openai import OpenAI
 
-__all__ = ["CallRecord", "OpenAIChat", "RetryPolicy", "is_local_url", "schema_name"]
+__all__ = [
+    "CallRecord",
+    "OpenAIChat",
+    "RetryPolicy",
+    "SdkChat",
+    "endpoint",
+    "import_sdk",
+    "is_local_url",
+    "schema_name",
+]
 
 T = TypeVar("T")
 _RETRY_STATUS = frozenset({408, 409, 425, 429})
@@ -156,51 +166,28 @@ def logged_complete(
     return result
 
 
-class OpenAIChat:
-    """``LLM`` over an OpenAI-compatible chat endpoint.
+class SdkChat:
+    """What the SDK adapters share: the endpoint and key, the retry policy, the re-ask bound,
+    the call ``log``, ``complete`` through ``logged_complete``, and closing the client.
+    A subclass sends one request in ``_request`` and calls ``_send`` to run it under the
+    retry policy."""
 
-    ``base_url`` defaults to ``OPENAI_BASE_URL``, then OpenAI's; ``api_key`` to
-    ``OPENAI_API_KEY``. Without a key, a local or private-network server gets a placeholder
-    key and any other URL is a ``ConfigError``. ``name`` is ``<provider>:<model>``. Latency
-    is wall-clock per request, retries included. Call ``close()`` (or use ``with``).
-    """
+    _client: Any
 
     def __init__(
         self,
         model: str,
+        name: str,
+        url: str,
+        sdk: ModuleType,
         *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 3,
-        backoff_s: float = 0.5,
-        max_retry_wait_s: float = 30.0,
-        max_reasks: int = 2,
-        provider: str = "openai",
+        key_env: str,
+        retry: RetryPolicy,
+        max_reasks: int,
     ) -> None:
-        if not model:
-            raise ConfigError(
-                "OpenAIChat needs a model name, e.g. CONTEXTOS_MODEL=openai:gpt-4.1-mini"
-            )
-        url = base_url or os.environ.get("OPENAI_BASE_URL") or _OPENAI_URL
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key and not is_local_url(url):
-            raise ConfigError(
-                f"{provider}:{model} needs an API key: set OPENAI_API_KEY "
-                f"(or point CONTEXTOS_MODEL_BASE_URL at a local server instead of {url})"
-            )
-        try:
-            import openai
-        except ImportError as exc:
-            raise ModelError("the openai package is missing: pip install openai") from exc
-        self._sdk = openai
-        self._client: OpenAI = openai.OpenAI(
-            api_key=key or "not-needed", base_url=url, timeout=timeout, max_retries=0
-        )
-        self._model = model
-        self._name = f"{provider}:{model}"
-        self._url = url
-        self._retry = RetryPolicy(max_retries, backoff_s, max_retry_wait_s)
+        self._model, self._name, self._url, self._sdk = model, name, url, sdk
+        self._key_env = key_env
+        self._retry = retry
         self._max_reasks = max_reasks
         self.log: list[CallRecord] = []
 
@@ -230,11 +217,101 @@ class OpenAIChat:
         """Close the HTTP connection pool."""
         self._client.close()
 
-    def __enter__(self) -> OpenAIChat:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _request(
+        self, convo: list[Message], schema: type[BaseModel] | None, temperature: float
+    ) -> tuple[str, Usage]:
+        raise NotImplementedError
+
+    def _send(self, create: Callable[[], T]) -> tuple[T, float]:
+        """``create()`` (one SDK request) under the retry policy, and its latency in ms."""
+        started = time.perf_counter()
+        response = self._retry.call(
+            create, self._sdk, target=f"{self._name} at {self._url}", key_env=self._key_env
+        )
+        return response, (time.perf_counter() - started) * 1000
+
+
+def endpoint(
+    label: str,
+    base_url: str | None,
+    api_key: str | None,
+    *,
+    url_env: str,
+    key_env: str,
+    default_url: str,
+    key_hint: str,
+) -> tuple[str, str]:
+    """The URL (argument, else ``url_env``, else ``default_url``) and the API key (argument,
+    else ``key_env``; a placeholder for a local server). No key for a remote URL is a
+    ``ConfigError`` that names ``key_env`` and ``key_hint`` (``{url}`` in it is the URL)."""
+    url = base_url or os.environ.get(url_env) or default_url
+    key = api_key or os.environ.get(key_env)
+    if not key and not is_local_url(url):
+        hint = key_hint.format(url=url)
+        raise ConfigError(f"{label} needs an API key: set {key_env} ({hint})")
+    return url, key or "not-needed"
+
+
+def import_sdk(package: str) -> ModuleType:
+    """The official SDK module ``package``, or a ``ModelError`` saying how to install it."""
+    try:
+        return importlib.import_module(package)
+    except ImportError as exc:
+        raise ModelError(f"the {package} package is missing: pip install {package}") from exc
+
+
+class OpenAIChat(SdkChat):
+    """``LLM`` over an OpenAI-compatible chat endpoint.
+
+    ``base_url`` defaults to ``OPENAI_BASE_URL``, then OpenAI's; ``api_key`` to
+    ``OPENAI_API_KEY``. Without a key, a local or private-network server gets a placeholder
+    key and any other URL is a ``ConfigError``. ``name`` is ``<provider>:<model>``. Latency
+    is wall-clock per request, retries included. Call ``close()`` (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff_s: float = 0.5,
+        max_retry_wait_s: float = 30.0,
+        max_reasks: int = 2,
+        provider: str = "openai",
+    ) -> None:
+        if not model:
+            raise ConfigError(
+                "OpenAIChat needs a model name, e.g. CONTEXTOS_MODEL=openai:gpt-4.1-mini"
+            )
+        url, key = endpoint(
+            f"{provider}:{model}",
+            base_url,
+            api_key,
+            url_env="OPENAI_BASE_URL",
+            key_env="OPENAI_API_KEY",
+            default_url=_OPENAI_URL,
+            key_hint="or point CONTEXTOS_MODEL_BASE_URL at a local server instead of {url}",
+        )
+        sdk = import_sdk("openai")
+        super().__init__(
+            model,
+            f"{provider}:{model}",
+            url,
+            sdk,
+            key_env="OPENAI_API_KEY",
+            retry=RetryPolicy(max_retries, backoff_s, max_retry_wait_s),
+            max_reasks=max_reasks,
+        )
+        self._client: OpenAI = sdk.OpenAI(api_key=key, base_url=url, timeout=timeout, max_retries=0)
 
     def _request(
         self, convo: list[Message], schema: type[BaseModel] | None, temperature: float
@@ -253,14 +330,7 @@ class OpenAIChat:
                     "strict": True,
                 },
             }
-        started = time.perf_counter()
-        response = self._retry.call(
-            lambda: self._client.chat.completions.create(**kwargs),
-            self._sdk,
-            target=f"{self._name} at {self._url}",
-            key_env="OPENAI_API_KEY",
-        )
-        latency = (time.perf_counter() - started) * 1000
+        response, latency = self._send(lambda: self._client.chat.completions.create(**kwargs))
         try:
             message = response.choices[0].message
             text = message.content or getattr(message, "refusal", None) or ""
