@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,22 +331,34 @@ def load_search_config(raw: str | None) -> Any:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_instance_args(p, SYSTEMS)
+    p.add_argument("--keep-workspaces", action="store_true", help="keep and reuse trees and DBs")
+    p.add_argument("--depth", type=int, default=50, help="files retrieved per query (MRR cutoff)")
+    return check_instance_args(p, p.parse_args(argv), SYSTEMS)
+
+
+def add_instance_args(p: argparse.ArgumentParser, systems: Sequence[str]) -> None:
+    """The arguments every benchmark over localization instances takes."""
     p.add_argument("--instances", type=Path, required=True, help="instances JSONL file")
     p.add_argument("--mirrors", type=Path, required=True, help="dir of owner+name/repo mirrors")
     p.add_argument("--out", type=Path, required=True, help="result JSON path")
     p.add_argument("--limit", type=int, default=None, help="first N instances only")
-    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems")
+    p.add_argument("--systems", default=",".join(systems), help="comma-separated systems")
     p.add_argument("--repos", default=None, help="comma-separated owner/name filter")
     p.add_argument("--work", type=Path, default=Path(".bench/localize"), help="work directory")
-    p.add_argument("--keep-workspaces", action="store_true", help="keep and reuse trees and DBs")
     p.add_argument("--search-config", default=None, help="SearchConfig as JSON text or file")
-    p.add_argument("--depth", type=int, default=50, help="files retrieved per query (MRR cutoff)")
     p.add_argument("--save-every", type=int, default=10, help="write partial results every N")
-    args = p.parse_args(argv)
+
+
+def check_instance_args(
+    p: argparse.ArgumentParser, args: argparse.Namespace, systems: Sequence[str]
+) -> argparse.Namespace:
+    """``args`` with ``systems`` and ``repos`` split into lists (an unknown system is a usage
+    error) and ``work`` made absolute."""
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = sorted(set(args.systems) - set(SYSTEMS))
+    unknown = sorted(set(args.systems) - set(systems))
     if unknown:
-        p.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
+        p.error(f"unknown systems {unknown}; choose from {', '.join(systems)}")
     args.repos = [r.strip() for r in args.repos.split(",")] if args.repos else None
     args.work = args.work.resolve()
     return args

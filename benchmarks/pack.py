@@ -61,6 +61,8 @@ from localize import (
     _ensure_importable,
     _instance_lock,
     _remove_db,
+    add_instance_args,
+    check_instance_args,
     load_instances,
     load_search_config,
     machine_info,
@@ -244,24 +246,9 @@ def run_instance(inst: dict[str, Any], env: Env) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--instances", type=Path, required=True, help="instances JSONL file")
-    p.add_argument("--mirrors", type=Path, required=True, help="dir of owner+name/repo mirrors")
-    p.add_argument("--out", type=Path, required=True, help="result JSON path")
-    p.add_argument("--limit", type=int, default=None, help="first N instances only")
-    p.add_argument("--repos", default=None, help="comma-separated owner/name filter")
-    p.add_argument("--work", type=Path, default=Path(".bench/localize"), help="work directory")
-    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems")
-    p.add_argument("--search-config", default=None, help="SearchConfig as JSON text or file")
+    add_instance_args(p, SYSTEMS)
     p.add_argument("--speed-reps", type=int, default=60, help="pack-speed repetitions (0: skip)")
-    p.add_argument("--save-every", type=int, default=10, help="write partial results every N")
-    args = p.parse_args(argv)
-    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = sorted(set(args.systems) - set(SYSTEMS))
-    if unknown:
-        p.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
-    args.repos = [r.strip() for r in args.repos.split(",")] if args.repos else None
-    args.work = args.work.resolve()
-    return args
+    return check_instance_args(p, p.parse_args(argv), SYSTEMS)
 
 
 def make_env(args: argparse.Namespace) -> Env:
