@@ -325,10 +325,6 @@ def _wholes(
     return [out[k] for k in range(len(layers))]
 
 
-def _same(n: int) -> int:
-    return n
-
-
 def _shrink(c: _Live, limit: int, memo: _Memo) -> tuple[str, int]:
     """``c`` compressed so its rendered text costs ≤ ``limit`` (≥ its overhead): the
     compressor's answer, else the head of the text, else the wrapper alone."""
