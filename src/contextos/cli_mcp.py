@@ -113,7 +113,11 @@ def install(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Add the contextos server to a client's MCP config (shows the diff, then asks)."""
+    """Add the contextos server to a client's MCP config (shows the diff, then asks).
+
+    Only contextos's keys are updated; the user's other keys in the entry are kept. Notes after
+    writing say which values were held back and what the client needs before it starts the server.
+    """
     from contextos.mcp_server.install import apply, plan_install
 
     try:
@@ -128,6 +132,7 @@ def install(
         "changed": plan.changed,
         "diff": plan.diff,
         "written": False,
+        "notes": list(plan.notes),
     }
     if not plan.changed:
         _emit(report, as_json, f"{plan.path} already runs contextos; nothing to change")
@@ -157,7 +162,9 @@ def _emit(report: dict[str, Any], as_json: bool, human: str | None) -> None:
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     elif human:
-        _err.print(human, highlight=False)
+        _err.print(human, highlight=False, markup=False, soft_wrap=True)
+        for note in report["notes"]:
+            _err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
