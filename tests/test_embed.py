@@ -529,7 +529,8 @@ def test_auto_builds_the_local_model_reporting_progress(built: tuple[Path, Recor
     assert len(encode) > 10
     assert [d for d, _ in encode] == sorted(d for d, _ in encode)
     assert encode[-1][0] == encode[-1][1] > 20_000
-    assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in model_dir.parent.iterdir() if p.name.startswith(".")] == [".builds"]
+    assert not [p for p in model_dir.parent.iterdir() if ".building-" in p.name]
 
 
 @pytest.mark.slow

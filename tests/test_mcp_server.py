@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import RepoMaker
 
@@ -249,6 +251,15 @@ def test_memories_are_listed_and_readable_as_resources(make_repo: RepoMaker) -> 
             ]
             (one,) = (await session.read_resource(f"memory://{memory['id']}")).contents
             assert json.loads(one.text)["text"] == "Deploys go out on Tuesdays."  # type: ignore[union-attr]
+            with pytest.raises(MCPError) as missing:
+                await session.read_resource("memory://doesnotexist")
+            assert (missing.value.code, missing.value.message) == (
+                -32002,
+                "unknown memory id 'doesnotexist': the memory://list resource lists every "
+                "memory id",
+            )
+            forgot = await refusal(session, "forget", id="doesnotexist")
+            assert forgot == f"Error executing tool forget: {missing.value.message}"
 
     run(scenario)
 
@@ -259,7 +270,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_streamable_http_on_loopback_serves_the_same_tools(make_repo: RepoMaker) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_streamable_http_on_loopback_serves_the_same_tools(
+    make_repo: RepoMaker, stop: signal.Signals
+) -> None:
     repo = make_repo(FILES)
     port = _free_port()
     args = _server_args(repo, "--transport", "http", "--port", str(port))
@@ -291,10 +305,13 @@ def test_streamable_http_on_loopback_serves_the_same_tools(make_repo: RepoMaker)
 
         run(scenario)
     finally:
-        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode in (0, 130), err
+    assert (proc.returncode, time.monotonic() - stopped < 2.0) == (0, True), err
     assert "Traceback" not in err, err
+    assert f"http://127.0.0.1:{port}/mcp" in err
+    assert f"claude mcp add --transport http contextos http://127.0.0.1:{port}/mcp" in err
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,11 +29,14 @@ from rich.table import Table
 
 from contextos.cli_memory import register
 from contextos.errors import ContextosError
-from contextos.types import FileHit, SearchHit
+
+if TYPE_CHECKING:
+    from contextos.types import FileHit, SearchHit
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="contextos: the context engine for AI coding agents (index, search, and more).",
     no_args_is_help=True,
     add_completion=False,
@@ -99,6 +102,13 @@ def index(
     except ContextosError as exc:
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        _err.print(
+            "interrupted: what was indexed is consistent and searchable; re-run to finish "
+            "(a model build goes on in the background)",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     data = asdict(summary)
     if as_json:
         _out.print_json(json.dumps(data))
@@ -148,6 +158,8 @@ def search(
 
 
 def _render_hits(hits: list[SearchHit] | list[FileHit]) -> None:
+    from contextos.types import FileHit, SearchHit
+
     if not hits:
         _out.print("no results (is the workspace indexed? run `contextos index`)")
         return

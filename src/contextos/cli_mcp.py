@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +42,7 @@ class _ServeByDefault(TyperGroup):
 
 
 mcp_app = typer.Typer(
+    rich_markup_mode=None,
     cls=_ServeByDefault,
     help=(
         "Run the contextos MCP server (`contextos mcp [PATH]`, stdio by default) or register it "
@@ -78,8 +81,11 @@ def serve(
             "can reach it can read this workspace",
             highlight=False,
         )
+    if transport is Transport.http:
+        _announce(host, port)
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a clean stop
     try:
-        run_server(
+        stopped = run_server(
             path,
             transport="http" if transport is Transport.http else "stdio",
             host=host,
@@ -88,8 +94,30 @@ def serve(
         )
     except ContextosError as exc:
         _fail(exc)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        return
+    if not stopped:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # a native call still runs in the indexer thread; see serve()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _announce(host: str, port: int) -> None:
+    """Say where the HTTP server listens and the line each client needs (stderr)."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/mcp"
+    lines = [
+        f"contextos MCP server (streamable HTTP) at {url}; stop with Ctrl-C",
+        "connect a client:",
+        f"  Claude Code:  claude mcp add --transport http contextos {url}",
+        f'  Codex:        [mcp_servers.contextos] url = "{url}"   (~/.codex/config.toml)',
+        "  Cursor:       " + json.dumps({"mcpServers": {"contextos": {"url": url}}}),
+    ]
+    for line in lines:
+        _err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _is_loopback(host: str) -> bool:

@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,9 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from contextos.errors import ConfigError, ContextosError
-from contextos.llm.protocol import LLM
-from contextos.memory import Memory, MemoryStore
-from contextos.memory.records import from_iso
+
+if TYPE_CHECKING:
+    from contextos.llm.protocol import LLM
+    from contextos.memory import Memory, MemoryStore
 
 __all__ = ["register"]
 
@@ -31,7 +32,9 @@ R = TypeVar("R")
 T = TypeVar("T")
 _err = Console(stderr=True)
 _out = Console()
-memory_app = typer.Typer(help="Inspect, extract, consolidate, export and import memories.")
+memory_app = typer.Typer(
+    rich_markup_mode=None, help="Inspect, extract, consolidate, export and import memories."
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 IdArg = Annotated[str, typer.Argument(help="Memory id (see `contextos memory list`).")]
@@ -57,18 +60,23 @@ def _handled(func: Callable[P, R]) -> Callable[P, R]:
 def _store(*, vectors: bool = False, llm: LLM | None = None) -> MemoryStore:
     embedder = None
     if vectors:
-        from contextos.embed.resolve import resolve_embedder
+        from contextos.embed.resolve import model_pending, resolve_embedder
         from contextos.settings import load_settings
 
-        embedder, warnings = resolve_embedder(load_settings(), progress=_note_progress)
+        settings = load_settings()
+        embedder, warnings = resolve_embedder(settings, build="background")
         for warning in warnings:
             _fail(warning, "warning", "yellow")
+        if embedder is None and model_pending(settings):
+            _fail(
+                "the embedding model is being built in the background: memories are stored now "
+                "and embedded once it is ready; recall is lexical until then",
+                "note",
+                "cyan",
+            )
+    from contextos.memory import MemoryStore
+
     return MemoryStore.open(embedder=embedder, llm=llm)
-
-
-def _note_progress(stage: str, done: int, total: int) -> None:
-    if done == 0:
-        _err.print(f"{stage} (once; this can take a minute)...", markup=False, highlight=False)
 
 
 def _llm() -> LLM:
@@ -138,6 +146,8 @@ def recall(
     as_json: JsonOpt = False,
 ) -> None:
     """Recall the memories most relevant to QUERY (hybrid lexical + vector search)."""
+    from contextos.memory.records import from_iso
+
     when = from_iso(as_of) if as_of else None
     llm = _llm() if expand else None
     with _store(vectors=True, llm=llm) as store:

@@ -6,9 +6,11 @@ wrapped at the boundary where they happen. Messages say what happened and what t
     ContextosError
     ├── ConfigError            bad settings or environment (exit code 2 in the CLI)
     ├── UserInputError         bad input from a user or a model: paths, queries, ids (exit 2)
-    │   └── PathOutsideRootError   a path that escapes the workspace root
+    │   ├── PathOutsideRootError   a path that escapes the workspace root
+    │   └── UnknownIdError         no record with that id (a memory, a session)
     ├── StoreError             the SQLite store failed or is corrupt
     ├── IndexError_            indexing could not complete (named to avoid the builtin)
+    │   └── IndexCancelled         a run was stopped on request (what it committed is whole)
     ├── EmbeddingError         an embedder could not be loaded or failed to embed
     │   └── EmbeddingServerError   an embeddings HTTP server gave a bad or no answer
     └── ModelError             a chat model call failed (network, auth, rate limit) after retries
@@ -22,11 +24,13 @@ __all__ = [
     "ContextosError",
     "EmbeddingError",
     "EmbeddingServerError",
+    "IndexCancelled",
     "IndexError_",
     "ModelError",
     "ModelOutputError",
     "PathOutsideRootError",
     "StoreError",
+    "UnknownIdError",
     "UserInputError",
 ]
 
@@ -53,12 +57,27 @@ class PathOutsideRootError(UserInputError):
     """A path resolves outside the workspace root (``..``, absolute, or via a symlink)."""
 
 
+class UnknownIdError(UserInputError):
+    """No record has the given id; ``kind`` and ``id`` let each interface say where ids are
+    listed (the CLI names a command, the MCP server a resource)."""
+
+    def __init__(self, kind: str, id: str, hint: str) -> None:
+        super().__init__(f"unknown {kind} id {id!r}: {hint}")
+        self.kind = kind
+        self.id = id
+
+
 class StoreError(ContextosError):
     """The SQLite store failed; wraps ``sqlite3.Error``."""
 
 
 class IndexError_(ContextosError):
     """Indexing could not complete."""
+
+
+class IndexCancelled(IndexError_):
+    """An index run was stopped on request between batches; every file it committed is whole,
+    and the next run picks up the rest."""
 
 
 class EmbeddingError(ContextosError):

@@ -13,8 +13,9 @@ resolves its embedder lazily, once, on first need. It never prints; warnings are
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from contextos.code.indexer import Progress, run_index, verify_index
 from contextos.code.schema import MIGRATIONS
@@ -23,9 +24,13 @@ from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.errors import PathOutsideRootError, UserInputError
 from contextos.home import workspace_db_path
+from contextos.paths import workspace_root
 from contextos.settings import Settings, load_settings
 from contextos.store.db import Closing, connect
 from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
+
+if TYPE_CHECKING:
+    from contextos.embed.resolve import BuildMode
 
 __all__ = ["Workspace"]
 
@@ -43,12 +48,7 @@ class Workspace(Closing):
         db_path: Path | None = None,
         embedder: Embedder | Literal["auto"] | None = "auto",
     ) -> None:
-        path = Path(root).expanduser()
-        if not path.exists():
-            raise UserInputError(f"workspace path does not exist: {path}")
-        if not path.is_dir():
-            raise UserInputError(f"workspace path is not a directory: {path}")
-        self.root = path.resolve()
+        self.root = workspace_root(root)
         self.settings = settings or load_settings(self.root)
         self.db_path = db_path or workspace_db_path(self.root)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,24 +66,78 @@ class Workspace(Closing):
             raise UserInputError("workspace is closed")
         return self._conn
 
-    def embedder(self, progress: Progress | None = None) -> Embedder | None:
-        """The embedder, resolved on first call (may build a model once, reporting progress)."""
+    def embedder(
+        self, progress: Progress | None = None, *, build: BuildMode = "wait"
+    ) -> Embedder | None:
+        """The embedder, resolved once (``build`` says whether to wait for a model build; see
+        ``resolve_embedder``). While the model is still pending, later calls look again."""
         if not self._embedder_resolved:
             from contextos.embed.cache import CachedEmbedder
-            from contextos.embed.resolve import resolve_embedder
+            from contextos.embed.resolve import model_pending, resolve_embedder
 
-            inner, warnings = resolve_embedder(self.settings, progress=progress)
-            self.warnings.extend(warnings)
+            inner, warnings = resolve_embedder(self.settings, progress=progress, build=build)
+            self.warnings.extend(w for w in warnings if w not in self.warnings)
+            if inner is None and (
+                build == "no" or (build == "background" and model_pending(self.settings))
+            ):
+                return None  # not yet: ask again next time
             self._embedder = CachedEmbedder(inner) if inner is not None else None
             self._embedder_resolved = True
         return self._embedder
 
-    def index(self, progress: Progress | None = None) -> IndexSummary:
-        """Bring the index up to date with the files on disk."""
-        embedder = self.embedder(progress)
-        summary = run_index(self.conn, self.db_path, self.root, self.settings, embedder, progress)
+    def model_pending(self) -> bool:
+        """True while searches are lexical because the embedding model is still being built."""
+        from contextos.embed.resolve import model_pending
+
+        return not self._embedder_resolved and model_pending(self.settings)
+
+    def index(
+        self,
+        progress: Progress | None = None,
+        *,
+        model: BuildMode = "wait",
+        should_stop: Callable[[], bool] | None = None,
+        embed: bool = True,
+    ) -> IndexSummary:
+        """Bring the index up to date with the files on disk.
+
+        Nothing waits for the embedding model: if it still has to be built, the build starts in
+        the background and the files are indexed lexically first (searchable at once); then,
+        with ``model="wait"``, the build is awaited and the chunks are embedded.
+        ``"background"`` returns after the lexical pass; ``"no"`` never starts a build. A
+        ``should_stop`` that turns true stops the run between batches (``IndexCancelled``);
+        what was committed stays consistent. ``embed=False`` is a lexical pass only: new chunks
+        get no vector yet and existing vectors are kept (the next run embeds the rest).
+        """
+        embedder = self.embedder(progress, build="no" if model == "no" else "background")
+        summary = self._run(embedder, progress, should_stop, embed=embed)
+        if embed and embedder is None and model == "wait" and self.model_pending():
+            embedder = self.embedder(progress, build="wait")
+            if embedder is not None:
+                vectors = self._run(embedder, progress, should_stop)
+                summary.embedder = vectors.embedder
+                summary.seconds = round(summary.seconds + vectors.seconds, 3)
         summary.warnings.extend(self.warnings)
         return summary
+
+    def _run(
+        self,
+        embedder: Embedder | None,
+        progress: Progress | None,
+        should_stop: Callable[[], bool] | None,
+        *,
+        embed: bool = True,
+    ) -> IndexSummary:
+        return run_index(
+            self.conn,
+            self.db_path,
+            self.root,
+            self.settings,
+            embedder,
+            progress,
+            should_stop,
+            embed=embed,
+        )
 
     @overload
     def search(
@@ -136,7 +190,12 @@ class Workspace(Closing):
         )
 
     def _search_embedder(self) -> Embedder | None:
-        embedder = self.embedder()
+        embedder = self.embedder(build="background")
+        if embedder is None and self.model_pending():
+            from contextos.embed.resolve import model_pending_note
+
+            self.warnings.append(model_pending_note())
+            return None
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
         if embedder is not None and row is not None and row[0] == embedder.name:
             # queries bypass the persistent cache: they rarely repeat and would bloat it

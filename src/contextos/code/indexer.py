@@ -6,7 +6,10 @@ transaction that replaces a file's row, chunks, FTS rows, symbols and references
 ``kill -9`` at any moment leaves every file either fully indexed at its old or its new content;
 the next run finds the rest by comparing hashes and completes the index.
 
-Left out: watching the file system (the MCP server drives re-runs) and parallel chunking.
+A run can be stopped between batches (``should_stop``), which raises ``IndexCancelled``: a
+server shutting down never waits for a whole index or kills a write half-way.
+
+Left out: watching the file system (the MCP server drives re-runs).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.code.snapshots import bump_generation
 from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
 from contextos.embed.protocol import Embedder
+from contextos.errors import IndexCancelled
 from contextos.settings import Settings
 from contextos.store.db import transaction
 from contextos.types import Chunk, IndexSummary
@@ -88,10 +92,20 @@ def run_index(
     settings: Settings,
     embedder: Embedder | None,
     progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    *,
+    embed: bool = True,
 ) -> IndexSummary:
-    """Bring the index of ``root`` up to date; see the module docstring for the guarantees."""
+    """Bring the index of ``root`` up to date; see the module docstring for the guarantees.
+
+    ``embed=False`` writes files without vectors and leaves existing vectors and the recorded
+    embedder alone: a fast lexical pass, which a later run with an embedder completes.
+    """
     with _index_lock(db_path):
-        return _Run(conn, root, settings, embedder, progress or (lambda *_: None)).execute()
+        run = _Run(conn, root, settings, embedder if embed else None, progress or (lambda *_: None))
+        run.should_stop = should_stop or (lambda: False)
+        run.fill_vectors = embed
+        return run.execute()
 
 
 class _Run:
@@ -107,6 +121,12 @@ class _Run:
         self.embedder, self.progress = embedder, progress
         self.summary = IndexSummary(root=str(root), embedder=embedder.name if embedder else "none")
         self.skipped: Counter[str] = Counter()
+        self.should_stop: Callable[[], bool] = lambda: False
+        self.fill_vectors = True
+
+    def _check_stop(self) -> None:
+        if self.should_stop():
+            raise IndexCancelled("index run stopped on request; the next run completes it")
 
     def execute(self) -> IndexSummary:
         started = time.perf_counter()
@@ -126,7 +146,8 @@ class _Run:
                 todo.append(w)
         self.summary.files_seen = len(walked.files)
         self._process(todo, stored)
-        self._fill_vectors()
+        if self.fill_vectors:
+            self._fill_vectors()
         self._update_merkle()
         self.summary.skipped = dict(sorted(self.skipped.items()))
         self.summary.chunks_total = int(
@@ -149,6 +170,7 @@ class _Run:
         )
         try:
             for start in range(0, len(todo), _WINDOW_FILES):
+                self._check_stop()
                 window = todo[start : start + _WINDOW_FILES]
                 pending = [p for w in window if (p := self._read(w, stored.get(w.rel)))]
                 args = [
@@ -178,6 +200,7 @@ class _Run:
             batch.append(_Prepared(w.rel, p.digest, w.size, w.mtime_ns, analysis))
             n_chunks += len(analysis.chunks)
             if len(batch) >= _BATCH_FILES or n_chunks >= _BATCH_CHUNKS:
+                self._check_stop()
                 self._write(batch)
                 batch, n_chunks = [], 0
             self.progress("index", min(done + i, total), total)
@@ -270,6 +293,7 @@ class _Run:
             " FROM chunks WHERE vector IS NULL"
         ).fetchall()
         for start in range(0, len(missing), _BATCH_CHUNKS):
+            self._check_stop()
             rows = missing[start : start + _BATCH_CHUNKS]
             chunks = [_row_chunk(r) for r in rows]
             vectors = self._embed(chunks)

@@ -111,7 +111,7 @@ def build_context(
         if index:
             ws.index(progress)
         hits = ws.search(task, k or code_depth(budget))
-        memories, notes = recall_memories(task, ws.embedder(), k=8)
+        memories, notes = recall_memories(task, ws.embedder(build="background"), k=8)
         notes = [*dict.fromkeys(ws.warnings), *notes]
         rules = find_rules(ws.root)
         view = _load_session(session) if session else None

@@ -6,7 +6,11 @@
 2. the published static code model ``minishlab/potion-code-16M``: from the Hugging Face cache
    (even offline), else downloaded if the hub answers within 2 s; not downloaded when
    ``CONTEXTOS_OFFLINE`` or ``HF_HUB_OFFLINE`` is set. It is then copied into ``models_dir()``;
-3. a static model distilled once on this machine from all-MiniLM-L6-v2 (``distill.py``);
+3. a static model distilled once on this machine from all-MiniLM-L6-v2 (``distill.py``):
+   ``build="wait"`` builds it (or joins the build that runs) and waits; ``"background"`` starts
+   the build (unless the last one failed) and returns ``(None, [])`` at once, so nothing waits
+   for a model (``model_pending`` and ``model_pending_note`` then say so); ``"no"`` only looks
+   for a model already on disk (step 1);
 4. nothing: ``(None, [warning])``, and search is lexical-only.
 
 Explicit settings (``model2vec:<name-or-path>``, ``sentence-transformers:<name-or-path>``,
@@ -26,8 +30,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
-from contextos.embed.distill import Progress, build_static_model
+from contextos.embed.distill import (
+    Progress,
+    build_running,
+    build_static_model,
+    build_status,
+    start_build,
+)
 from contextos.embed.protocol import Embedder
 from contextos.embed.static import StaticEmbedder, is_model2vec_dir
 from contextos.errors import ConfigError, EmbeddingError
@@ -37,8 +48,12 @@ from contextos.settings import Settings
 __all__ = [
     "HUB_MODEL",
     "LOCAL_MODEL",
+    "BuildMode",
     "Builder",
     "hub_unreachable_reason",
+    "model_on_disk",
+    "model_pending",
+    "model_pending_note",
     "resolve_embedder",
 ]
 
@@ -49,6 +64,10 @@ LOCAL_MODEL = "all-MiniLM-L6-v2-static256"
 """Directory under ``models_dir()`` of the model distilled locally from all-MiniLM-L6-v2."""
 
 HUB_TIMEOUT_S = 2.0
+
+BuildMode = Literal["wait", "background", "no"]
+"""What ``auto`` does when the local model has to be built: build and wait, start it in the
+background and go on lexically, or only use a model already on disk."""
 
 Builder = Callable[[Path, Progress | None], None]
 """Builds the local model into a directory (``distill.build_static_model``); raises
@@ -71,18 +90,21 @@ def resolve_embedder(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    build: BuildMode = "wait",
     _builder: Builder | None = None,
 ) -> tuple[Embedder | None, list[str]]:
     """Resolve ``settings.embedder``; return the embedder (None = lexical-only) and warnings.
 
-    ``progress`` receives (stage, done, total) while a model is downloaded or built.
-    ``_builder`` replaces the local distillation step (tests use it to simulate its absence).
+    ``progress`` receives (stage, done, total) while a model is downloaded or built. ``build``
+    applies to ``auto`` only (see the module docstring); ``model_pending`` then tells whether a
+    None means "not yet". ``_builder`` replaces the local distillation step of ``build="wait"``
+    (tests use it to simulate its absence).
     """
     spec = settings.embedder.strip()
     if spec == "none":
         return None, []
     if spec == "auto":
-        return _resolve_auto(progress, _builder or _default_builder)
+        return _resolve_auto(progress, build, _builder or _default_builder)
     scheme, sep, arg = spec.partition(":")
     if not sep or not arg or scheme not in _SCHEMES:
         raise ConfigError(
@@ -106,7 +128,30 @@ def resolve_embedder(
     return embedder, []
 
 
-def _resolve_auto(progress: Progress | None, builder: Builder) -> tuple[Embedder | None, list[str]]:
+def model_on_disk() -> bool:
+    """True when ``auto`` finds a model in ``models_dir()`` without building or fetching."""
+    return any(is_model2vec_dir(models_dir() / d) for d in (_slug(HUB_MODEL), LOCAL_MODEL))
+
+
+def model_pending(settings: Settings) -> bool:
+    """True when ``auto`` would find no model on disk but the local one is being built."""
+    if settings.embedder.strip() != "auto" or model_on_disk():
+        return False
+    return build_running(models_dir() / LOCAL_MODEL)
+
+
+def model_pending_note() -> str:
+    """What searches say while the local model builds: they are lexical, and how far it got."""
+    status = build_status(models_dir() / LOCAL_MODEL).describe()
+    return (
+        f"dense ranking is still being prepared (embedding model build: {status}); results are "
+        "lexical until it is ready"
+    )
+
+
+def _resolve_auto(
+    progress: Progress | None, build: BuildMode, builder: Builder
+) -> tuple[Embedder | None, list[str]]:
     warnings: list[str] = []
     for dirname in (_slug(HUB_MODEL), LOCAL_MODEL):
         cached = models_dir() / dirname
@@ -115,12 +160,28 @@ def _resolve_auto(progress: Progress | None, builder: Builder) -> tuple[Embedder
                 return StaticEmbedder.load(cached), warnings
             except EmbeddingError as exc:
                 warnings.append(str(exc))
+    if build == "no":
+        return None, warnings
     if _offline_reason() is None or _in_hf_cache(HUB_MODEL):
         try:
             return StaticEmbedder.load(_fetch_hub_model(HUB_MODEL, progress)), warnings
         except EmbeddingError as exc:
             warnings.append(str(exc))
     local = models_dir() / LOCAL_MODEL
+    if build == "background":
+        last = build_status(local)
+        try:
+            if last.error and not last.running:
+                raise EmbeddingError(
+                    f"the last build of the local embedding model failed ({last.error}); "
+                    "run `contextos index` to try again"
+                )
+            start_build(local)
+            return None, warnings
+        except EmbeddingError as exc:
+            warnings.append(str(exc))
+            warnings.append(_LEXICAL_ONLY)
+            return None, warnings
     try:
         if progress is not None:
             progress("build embedding model", 0, 1)

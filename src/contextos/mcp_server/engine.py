@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from contextos.errors import UserInputError
-from contextos.mcp_server import files, packing
 from contextos.mcp_server.models import (
     CodeHit,
     ContextResult,
@@ -31,9 +30,13 @@ from contextos.mcp_server.models import (
     SearchResult,
 )
 from contextos.mcp_server.refresh import Refresher
-from contextos.memory import Memory, MemoryStore
-from contextos.types import FileHit, SearchHit
-from contextos.workspace import Workspace
+from contextos.paths import workspace_root
+from contextos.settings import load_settings
+
+if TYPE_CHECKING:
+    from contextos.memory import Memory, MemoryStore
+    from contextos.types import FileHit, SearchHit
+    from contextos.workspace import Workspace
 
 __all__ = ["MAX_HIT_CHARS", "MAX_K", "Engine"]
 
@@ -48,8 +51,8 @@ class Engine:
     def __init__(
         self, root: Path | str, *, poll_seconds: float = 2.0, memory_path: Path | None = None
     ) -> None:
-        with Workspace(root, embedder=None) as probe:  # fails fast on a bad root or settings
-            self.root = probe.root
+        self.root = workspace_root(root)  # fail fast, before the index code loads
+        load_settings(self.root)
         self.poll_seconds = poll_seconds
         self._memory_path = memory_path
         self._refresher = Refresher(self.root, poll_seconds)
@@ -60,10 +63,13 @@ class Engine:
     def start(self) -> None:
         self._refresher.start()
 
-    def close(self) -> None:
-        self._refresher.stop()
+    def close(self, timeout: float = 1.5) -> bool:
+        """Stop the refresher (interrupting an index run between batches) and close the stores;
+        True if every thread stopped within ``timeout`` seconds."""
+        stopped = self._refresher.stop(timeout)
         self._pool.submit(self._close_owned).result()
         self._pool.shutdown()
+        return stopped
 
     def _call(self, fn: Callable[[], T]) -> T:
         return self._pool.submit(fn).result()
@@ -78,10 +84,12 @@ class Engine:
 
     def _workspace(self) -> Workspace:
         embedder = self._refresher.embedder
-        if self._ws is not None and self._ws.embedder() is None and embedder is not None:
+        if self._ws is not None and self._ws.embedder(build="no") is None and embedder is not None:
             self._ws.close()
             self._ws = None
         if self._ws is None:
+            from contextos.workspace import Workspace
+
             self._ws = Workspace(self.root, embedder=embedder)
         return self._ws
 
@@ -91,6 +99,8 @@ class Engine:
             self._memory.close()
             self._memory = None
         if self._memory is None:
+            from contextos.memory import MemoryStore
+
             self._memory = MemoryStore.open(self._memory_path, embedder=embedder)
         return self._memory
 
@@ -105,12 +115,16 @@ class Engine:
                 result.files = [_file_match(h) for h in ws.search(query, k, files=True)]
             else:
                 result.hits = [_code_hit(h) for h in ws.search(query, k)]
-            result.notes, ws.warnings[:] = list(dict.fromkeys(ws.warnings)), []
+            _, model_note = self._refresher.model_status()
+            notes = [*ws.warnings, *([model_note] if model_note else [])]
+            result.notes, ws.warnings[:] = list(dict.fromkeys(notes)), []
             return result
 
         return self._call(run)
 
     def read_file(self, path: str, start_line: int = 1, end_line: int | None = None) -> FileText:
+        from contextos.mcp_server import files
+
         return files.read_range(self.root, path, start_line, end_line)
 
     def remember(self, text: str, tag: str | None = None, scope: str = "user") -> MemoryRecord:
@@ -142,19 +156,27 @@ class Engine:
 
     def build_context(self, task: str, budget: int = 8000) -> ContextResult:
         """Runs in the caller's thread: the packer opens its own workspace and memory store."""
+        from contextos.mcp_server import packing
+
         return packing.build_context(self.root, self._refresher.embedder, task, budget)
 
     def index_status(self) -> IndexStatus:
         def run() -> IndexStatus:
             info = self._workspace().status()
             state = self._refresher.state
+            dense, note = self._refresher.model_status()
+            embedder = self._refresher.embedder
             return IndexStatus(
                 root=str(self.root),
                 state=state.state,
+                phase=state.phase,
+                search_mode="hybrid" if embedder is not None else "lexical",
+                dense=dense,
+                dense_note=note,
                 files=int(str(info["files"])),
                 chunks=int(str(info["chunks"])),
                 embedded_chunks=int(str(info["embedded_chunks"])),
-                embedder=str(info["embedder"]),
+                embedder=embedder.name if embedder is not None else "none",
                 last_indexed=_opt_str(info["last_indexed"]),
                 refreshes=state.runs,
                 last_change=state.last_change,

@@ -164,10 +164,23 @@ class IndexStatus(_Out):
     state: IndexState = Field(
         description="'building': the first index is running and answers are partial."
     )
+    phase: str = Field(
+        description="What the background indexer does now: starting, indexing (the first, "
+        "lexical pass), loading the embedding model, indexing and embedding, 'lexical index "
+        "ready; embedding model building', ready, or 'ready (lexical only)'."
+    )
+    search_mode: Literal["hybrid", "lexical"] = Field(
+        description="How searches rank right now: lexical until an embedding model is ready."
+    )
+    dense: Literal["ready", "loading", "building", "off", "unavailable"] = Field(
+        description="The embedding model: in use, loading (found, not yet in use), being built "
+        "in the background, turned off (embedder = 'none'), or unavailable (see dense_note)."
+    )
+    dense_note: str | None = Field(description="Why dense ranking is not in use, if it is not.")
     files: int
     chunks: int
     embedded_chunks: int
-    embedder: str
+    embedder: str = Field(description="The embedding model searches use now, or 'none'.")
     last_indexed: str | None = Field(description="When the last index run finished (UTC).")
     refreshes: int = Field(description="Index runs since the server started.")
     last_change: str | None = Field(description="Summary of the last run that changed files.")

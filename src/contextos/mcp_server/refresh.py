@@ -1,8 +1,13 @@
 """Keep a workspace index fresh in a background thread while the MCP server runs.
 
-The thread owns its own ``Workspace`` (and so its own SQLite connection). It resolves the embedder
-once, runs a first incremental index, then every ``interval`` seconds walks the tree and re-runs
-the indexer only when a file's path, size or mtime changed, so an idle server writes nothing.
+The thread owns its own ``Workspace`` (and so its own SQLite connection). Nothing waits for the
+embedding model: the first index run is lexical unless a model is already on disk (walk, chunk,
+BM25, symbols: seconds), so searches answer at once; only then does it start the model build in
+the background (a detached process that outlives the server, see ``embed/distill.py``), look for
+the model at every poll, and re-run the index to embed every chunk once the model is there.
+Every ``interval`` seconds it walks the tree and re-runs the indexer only when a file's path,
+size or mtime changed, so an idle server writes nothing. ``stop()`` interrupts a run between
+batches, so shutting down never waits for an index.
 Readers never wait for it: the indexer commits in batches, and search answers from what is
 committed. The indexer's per-workspace file lock serialises us with a concurrent
 ``contextos index``. Left out: OS file-watch APIs (polling needs no extra dependency and costs one
@@ -17,15 +22,20 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from contextos.code.walk import walk
-from contextos.embed.protocol import Embedder
-from contextos.errors import ContextosError
+from contextos.errors import ContextosError, EmbeddingError, IndexCancelled
 from contextos.mcp_server.models import IndexState
-from contextos.types import IndexSummary
-from contextos.workspace import Workspace
+
+if TYPE_CHECKING:
+    from contextos.embed.protocol import Embedder
+    from contextos.embed.resolve import BuildMode
+    from contextos.types import IndexSummary
+    from contextos.workspace import Workspace
 
 __all__ = ["RefreshState", "Refresher"]
+
+DenseState = Literal["ready", "loading", "building", "off", "unavailable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,7 @@ class RefreshState:
     """A snapshot of the refresher, safe to hand to another thread."""
 
     state: IndexState = "building"
+    phase: str = "starting"
     runs: int = 0
     progress: str | None = None
     error: str | None = None
@@ -46,6 +57,8 @@ class Refresher:
         self.root = root
         self.interval = interval
         self.embedder: Embedder | None = None
+        self.embedder_setting: str | None = None
+        self.embed_error: str | None = None
         self._state = RefreshState()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -59,11 +72,13 @@ class Refresher:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 1.0) -> None:
-        """Ask the thread to stop and wait a while; an index run in flight is crash-safe."""
+    def stop(self, timeout: float = 1.5) -> bool:
+        """Ask the thread to stop and wait up to ``timeout`` seconds; True if it stopped. An
+        index run in flight stops between batches; what it committed is consistent."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def _set(self, **changes: object) -> None:
         with self._lock:
@@ -74,24 +89,73 @@ class Refresher:
 
     def _run(self) -> None:
         try:
+            from contextos.workspace import Workspace
+
             with Workspace(self.root) as ws:
                 self._loop(ws)
         except ContextosError as exc:  # bad embedder setting or unreadable database
             self._set(state="error", error=str(exc), progress=None)
 
+    def model_status(self) -> tuple[DenseState, str | None]:
+        """How dense ranking stands — ``ready``, ``loading`` (a model is there, not yet in
+        use), ``building``, ``off`` (the user chose lexical) or ``unavailable`` — and, unless
+        ready or off, a note for search results saying so."""
+        if self.embedder is not None:
+            return "ready", None
+        if self.embedder_setting == "none":
+            return "off", None
+        if self.embed_error is not None:
+            return "unavailable", f"search is lexical-only: {self.embed_error}"
+        from contextos.embed.distill import build_status
+        from contextos.embed.resolve import LOCAL_MODEL, model_on_disk
+        from contextos.home import models_dir
+
+        if self.embedder_setting != "auto" or model_on_disk():
+            return "loading", (
+                "dense ranking starts once the first index pass is done and the embedding model "
+                "is loaded; results are lexical until then"
+            )
+        status = build_status(models_dir() / LOCAL_MODEL)
+        if status.error and not status.running:
+            return "unavailable", f"lexical-only: the embedding model build {status.describe()}"
+        return "building", (
+            f"dense ranking is still being prepared (embedding model: {status.describe()}); "
+            "results are lexical until it is ready"
+        )
+
     def _loop(self, ws: Workspace) -> None:
-        self.embedder = ws.embedder(self._progress)
+        self.embedder_setting = ws.settings.embedder.strip()
         seen: str | None = None
+        asked_for_model = False
         while not self._stop.is_set():
+            if self.embedder is None and self.state.runs > 0:
+                self._set(phase="loading the embedding model")
+                self.embedder = self._resolve(ws, "no" if asked_for_model else "background")
+                asked_for_model = True
+                if self.embedder is not None:
+                    seen = None  # embed every chunk indexed lexically so far
             started = time.monotonic()
             current = self._fingerprint(ws)
             walk_seconds = time.monotonic() - started
-            if current != seen and self._index(ws):
+            # the first pass is lexical, so searches answer before anything is embedded
+            if current != seen and self._index(ws, embed=self.state.runs > 0):
                 seen = current
+            self._set(phase=self._resting_phase(ws))
             # huge trees: keep the polling walk under ~20% of one core
             self._stop.wait(max(self.interval, 4 * walk_seconds))
 
+    def _resting_phase(self, ws: Workspace) -> str:
+        if self.embedder is not None:
+            return "ready"
+        if self.state.runs == 0:
+            return "indexing"
+        if ws.model_pending():
+            return "lexical index ready; embedding model building"
+        return "ready (lexical only)"
+
     def _fingerprint(self, ws: Workspace) -> str:
+        from contextos.code.walk import walk
+
         walked = walk(self.root, max_file_bytes=ws.settings.max_file_bytes)
         digest = hashlib.sha256()
         for f in walked.files:
@@ -100,9 +164,23 @@ class Refresher:
             digest.update(f"{reason}={count}\n".encode())
         return digest.hexdigest()
 
-    def _index(self, ws: Workspace) -> bool:
+    def _resolve(self, ws: Workspace, build: BuildMode) -> Embedder | None:
+        """The embedder if it is ready (``build`` as in ``resolve_embedder``), else None; an
+        explicit model that fails to load leaves search lexical, with the reason kept."""
         try:
-            summary = ws.index(progress=self._progress)
+            return ws.embedder(build=build)
+        except EmbeddingError as exc:
+            self.embed_error = str(exc)
+            return None
+
+    def _index(self, ws: Workspace, *, embed: bool) -> bool:
+        self._set(phase="indexing and embedding" if embed and self.embedder else "indexing")
+        try:
+            summary = ws.index(
+                progress=self._progress, model="no", should_stop=self._stop.is_set, embed=embed
+            )
+        except IndexCancelled:
+            return False
         except ContextosError as exc:
             self._set(state="error", error=str(exc), progress=None)
             return False

@@ -16,10 +16,11 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.shared.exceptions import MCPError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from contextos.errors import ContextosError
+from contextos.errors import ContextosError, UnknownIdError
 from contextos.mcp_server.engine import MAX_HIT_CHARS, MAX_K, Engine
 from contextos.mcp_server.files import MAX_CHARS, MAX_LINES
 from contextos.mcp_server.models import (
@@ -47,11 +48,23 @@ _WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_wor
 _FORGETS = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 
 
+RESOURCE_NOT_FOUND = -32002
+"""The MCP specification's JSON-RPC error code for a resource that does not exist."""
+
+_LISTED_AT = "the memory://list resource lists every memory id"
+
+
 @contextmanager
 def _reported(error: type[ToolError] | type[ResourceError] = ToolError) -> Iterator[None]:
-    """Turn a library error into the SDK's anticipated-failure error, message intact."""
+    """Turn a library error into the SDK's anticipated-failure error, message intact; an unknown
+    id points to where ids are listed over MCP (a resource read gets error -32002)."""
     try:
         yield
+    except UnknownIdError as exc:
+        message = f"unknown {exc.kind} id {exc.id!r}: {_LISTED_AT}"
+        if error is ResourceError:
+            raise MCPError(RESOURCE_NOT_FOUND, message, {"uri": f"memory://{exc.id}"}) from exc
+        raise error(message) from exc
     except ContextosError as exc:
         raise error(str(exc)) from exc
 
@@ -202,8 +215,15 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     poll_seconds: float = 2.0,
-) -> None:
-    """Run the server until the client disconnects (stdio) or the process is interrupted."""
+) -> bool:
+    """Run the server until the client disconnects (stdio) or the process is interrupted
+    (Ctrl-C: a normal end).
+
+    Returns True when the background indexer stopped within 1.5 s of the end. False means a
+    native call (a parser, a tokenizer) still runs in its thread: the caller should then end
+    the process with ``os._exit`` rather than let Python finalize under that thread (which
+    aborts the process); every committed write is already whole.
+    """
     engine = Engine(root, poll_seconds=poll_seconds)
     server = build_server(engine)
     engine.start()
@@ -212,5 +232,8 @@ def serve(
             server.run("stdio")
         else:
             server.run("streamable-http", host=host, port=port)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C (or SIGTERM, which the CLI turns into one): a requested stop
     finally:
-        engine.close()
+        stopped = engine.close()
+    return stopped

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from contextos.errors import UserInputError
+from contextos.errors import UnknownIdError
 from contextos.memory.records import Memory, from_iso, to_iso
 from contextos.memory.tokens import memory_tokens
 
@@ -75,12 +75,10 @@ def fetch(conn: sqlite3.Connection, memory_id: str) -> Memory | None:
 
 
 def require(conn: sqlite3.Connection, memory_id: str) -> Memory:
-    """The memory ``memory_id`` or ``UserInputError`` (exit 2) naming the unknown id."""
+    """The memory ``memory_id`` or ``UnknownIdError`` (exit 2) naming the unknown id."""
     found = fetch(conn, memory_id)
     if found is None:
-        raise UserInputError(
-            f"unknown memory id {memory_id!r}: see `contextos memory list` for ids"
-        )
+        raise UnknownIdError("memory", memory_id, "see `contextos memory list` for ids")
     return found
 
 
