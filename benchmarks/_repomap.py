@@ -156,7 +156,7 @@ def build_repo_map(
     query: str, root: Path, conn: sqlite3.Connection, paths: Sequence[str]
 ) -> RepoMap:
     """Rank the definitions of ``paths`` (files of ``root`` in the index ``conn``) for ``query``."""
-    from contextos.code.languages import language_for
+    from contextos.code.chunking.languages import language_for
     from contextos.code.query import parse_query
     from contextos.code.symbols import referenced_identifiers
 

@@ -64,7 +64,7 @@ BM25_DESCRIPTION = {
     "k1": 1.5,
     "b": 0.75,
     "document": "path + file text",
-    "tokenizer": "contextos.code.tokenize.code_tokens",
+    "tokenizer": "contextos.retrieval.tokenize.code_tokens",
     "tests_excluded": True,
 }
 
@@ -75,7 +75,7 @@ class Bm25Files:
     def __init__(self, root: Path, paths: list[str]) -> None:
         import bm25s
 
-        from contextos.code.tokenize import code_tokens
+        from contextos.retrieval.tokenize import code_tokens
 
         self._tokens = code_tokens
         self.paths = [p for p in paths if not is_test_path(p)]

@@ -167,7 +167,7 @@ def run_contextos(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict
 
 def run_bm25(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
     from _pack_systems import pack_files, whole_file
-    from contextos.code.languages import language_for
+    from contextos.code.chunking.languages import language_for
 
     ranked = Bm25Files(tree, ws.indexed_paths()).rank(query, BM25_DEPTH)
     files = [

@@ -23,8 +23,8 @@ from typing import Any
 
 from _metrics import all_gold_rank
 from contextos import SearchConfig, Workspace
-from contextos.code.fusion import top_by_score
 from contextos.code.search import Evidence, fuse_files, gather, weights_for
+from contextos.retrieval.fusion import top_by_score
 
 GATHER_KEYS = ("max_terms", "names_weight", "plain_word_weight")
 GRID: dict[str, list[Any]] = {

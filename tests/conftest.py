@@ -103,7 +103,7 @@ class HashingEmbedder:
         return self._dim
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        from contextos.code.tokenize import code_tokens
+        from contextos.retrieval.tokenize import code_tokens
 
         self.calls += 1
         out = np.zeros((len(texts), self._dim), dtype=np.float32)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tree_sitter import Parser
 
 from contextos.code.chunking import chunk_file
-from contextos.code.languages import PARSED_LANGUAGES, language_for, parser_for
+from contextos.code.chunking.languages import PARSED_LANGUAGES, language_for, parser_for
 from contextos.code.symbols import defined_symbols, referenced_identifiers
 from contextos.types import Chunk
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contextos.code.chunking import chunk_file
-from contextos.code.languages import language_for
-from contextos.code.tokenize import code_tokens
+from contextos.code.chunking.languages import language_for
+from contextos.retrieval.tokenize import code_tokens
 from contextos.types import Chunk
 
 __all__ = ["Analysis", "analyze", "analyze_args"]

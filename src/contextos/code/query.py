@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from contextos.code.tokenize import code_tokens
+from contextos.retrieval.tokenize import code_tokens
 
 __all__ = ["ParsedQuery", "code_like", "parse_query"]
 

@@ -15,12 +15,12 @@ import re
 import sqlite3
 from dataclasses import dataclass, replace
 
-from contextos.code.bm25 import query_weights
-from contextos.code.fusion import rrf, top_by_score
 from contextos.code.mentions import mention_scores
 from contextos.code.query import parse_query
 from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
+from contextos.retrieval.bm25 import query_weights
+from contextos.retrieval.fusion import rrf, top_by_score
 from contextos.types import FileHit, SearchHit, SearchMode
 
 __all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weights_for"]

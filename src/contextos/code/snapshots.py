@@ -16,8 +16,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from contextos.code.bm25 import Bm25Index
 from contextos.code.vectors import VectorIndex
+from contextos.retrieval.bm25 import Bm25Index
 
 __all__ = ["Snapshots", "bump_generation", "generation", "index_running"]
 

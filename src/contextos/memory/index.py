@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from contextos.code.bm25 import Bm25Index
 from contextos.memory.lexical import build_bm25
 from contextos.memory.records import SCOPES, from_iso
+from contextos.retrieval.bm25 import Bm25Index
 
 __all__ = ["CONTEXT_WEIGHT", "NAMES_WEIGHT", "RecallIndex"]
 

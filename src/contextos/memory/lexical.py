@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from contextos.code.bm25 import Bm25Index
+from contextos.retrieval.bm25 import Bm25Index
 
 __all__ = ["K1", "B", "build_bm25"]
 

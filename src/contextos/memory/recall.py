@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from contextos.code.bm25 import query_weights
-from contextos.code.fusion import rrf, top_by_score
 from contextos.llm.protocol import LLM
 from contextos.memory.index import RecallIndex, top
 from contextos.memory.models import MemoryQueries
 from contextos.memory.prompts import render
 from contextos.memory.tokens import memory_tokens
+from contextos.retrieval.bm25 import query_weights
+from contextos.retrieval.fusion import rrf, top_by_score
 
 __all__ = ["RecallConfig", "rank", "sub_queries"]
 

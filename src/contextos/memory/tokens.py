@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from contextos.code.tokenize import code_tokens
+from contextos.retrieval.tokenize import code_tokens
 
 __all__ = ["keywords", "memory_tokens", "stem"]
 

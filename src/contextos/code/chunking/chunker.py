@@ -27,9 +27,9 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from contextos.code._lines import MAX_CHUNK_CHARS, Lines, markdown_sections
-from contextos.code._outline import Definition, outline
-from contextos.code.languages import PARSED_LANGUAGES, language_for
+from contextos.code.chunking.languages import PARSED_LANGUAGES, language_for
+from contextos.code.chunking.lines import MAX_CHUNK_CHARS, Lines, markdown_sections
+from contextos.code.chunking.outline import Definition, outline
 from contextos.types import Chunk
 
 __all__ = ["chunk_file"]

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
-from contextos.code._syntax import LangRules, Match, field_text
+from contextos.code.chunking.syntax import LangRules, Match, errors_only, field_text
 
 __all__ = ["JS_RULES", "PYTHON_RULES"]
 
@@ -33,11 +33,7 @@ def _python(node: Node, src: bytes) -> list[Match]:
     return [Match("class", name, node, target, body, members=body)]
 
 
-def _errors_only(node: Node) -> Sequence[Node] | None:
-    return node.children if node.type == "ERROR" else None
-
-
-PYTHON_RULES = LangRules(frozenset({"comment"}), _python, _errors_only)
+PYTHON_RULES = LangRules(frozenset({"comment"}), _python, errors_only)
 
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}

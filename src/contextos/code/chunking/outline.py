@@ -17,10 +17,16 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from contextos.code._rules_native import C_RULES, CPP_RULES, GO_RULES, JAVA_RULES, RUST_RULES
-from contextos.code._rules_script import JS_RULES, PYTHON_RULES
-from contextos.code._syntax import LangRules, Match, end_row
-from contextos.code.languages import parser_for
+from contextos.code.chunking.defs_go_rust_java_c import (
+    C_RULES,
+    CPP_RULES,
+    GO_RULES,
+    JAVA_RULES,
+    RUST_RULES,
+)
+from contextos.code.chunking.defs_python_js import JS_RULES, PYTHON_RULES
+from contextos.code.chunking.languages import parser_for
+from contextos.code.chunking.syntax import LangRules, Match, end_row
 
 __all__ = ["Definition", "outline"]
 

@@ -18,13 +18,17 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
-from contextos.code._syntax import LangRules, Match, field_text, first_named, qualify, text_of
+from contextos.code.chunking.syntax import (
+    LangRules,
+    Match,
+    errors_only,
+    field_text,
+    first_named,
+    qualify,
+    text_of,
+)
 
 __all__ = ["CPP_RULES", "C_RULES", "GO_RULES", "JAVA_RULES", "RUST_RULES"]
-
-
-def _errors_only(node: Node) -> Sequence[Node] | None:
-    return node.children if node.type == "ERROR" else None
 
 
 def _receiver_type(receiver: Node | None, src: bytes) -> str:
@@ -67,7 +71,7 @@ def _go(node: Node, src: bytes) -> list[Match]:
     ]
 
 
-GO_RULES = LangRules(frozenset({"comment"}), _go, _errors_only)
+GO_RULES = LangRules(frozenset({"comment"}), _go, errors_only)
 
 _RUST_TYPES = frozenset({"struct_item", "enum_item", "union_item", "type_item"})
 
@@ -98,7 +102,7 @@ def _rust_transparent(node: Node) -> Sequence[Node] | None:
     if node.type == "mod_item":
         body = node.child_by_field_name("body")
         return body.children if body is not None else None
-    return _errors_only(node)
+    return errors_only(node)
 
 
 RUST_RULES = LangRules(

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-__all__ = ["LangRules", "Match", "end_row", "field_text", "first_named", "qualify", "text_of"]
+__all__ = [
+    "LangRules",
+    "Match",
+    "end_row",
+    "errors_only",
+    "field_text",
+    "first_named",
+    "qualify",
+    "text_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +91,9 @@ def qualify(name: str) -> str:
             break
         name = stripped
     return name.replace("::", ".").strip(".")
+
+
+def errors_only(node: Node) -> Sequence[Node] | None:
+    """The ``transparent`` rule of grammars without scanned-through wrappers: only parse-error
+    nodes are looked into."""
+    return node.children if node.type == "ERROR" else None
