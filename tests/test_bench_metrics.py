@@ -1,30 +1,19 @@
-"""Specification of the localization benchmark's metrics and tree helpers (benchmarks/)."""
+"""Specification of the benchmarks' shared metrics and tree helpers (``benchmarks.common``), and
+of the benchmark commands ``docs/benchmarks.md`` shows."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchmarks.common import metrics, trees
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-metrics = _load("_metrics")
-trees = _load("_trees")
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
 
 
 def test_all_gold_rank_is_the_rank_where_the_last_gold_file_appears() -> None:
@@ -194,3 +183,42 @@ def test_materialise_of_an_unknown_commit_raises_and_leaves_nothing(tmp_path: Pa
     with pytest.raises(RuntimeError, match="cannot extract"):
         trees.materialise(repo / ".git", "0" * 40, dest)
     assert not dest.exists() and not dest.with_name("bad.part").exists()
+
+
+def _documented_modules() -> list[str]:
+    """Every ``python -m benchmarks.X`` module docs/benchmarks.md names, in order."""
+    found = re.findall(r"python -m (benchmarks(?:\.\w+)+)", DOC.read_text(encoding="utf-8"))
+    return list(dict.fromkeys(found))
+
+
+def test_the_benchmarks_doc_runs_every_benchmark_as_a_module() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert not re.findall(r"benchmarks/[\w/]+\.py", text), "name modules, not files"
+    assert set(_documented_modules()) >= {
+        "benchmarks.localize",
+        "benchmarks.localize.tune",
+        "benchmarks.pack",
+        "benchmarks.pack.speed",
+        "benchmarks.locomo",
+        "benchmarks.locomo.memory_recall",
+        "benchmarks.micro.embed_throughput",
+        "benchmarks.micro.tokens_throughput",
+        "benchmarks.micro.search_latency",
+        "benchmarks.micro.vector_store",
+        "benchmarks.micro.incremental",
+        "benchmarks.startup",
+    }
+
+
+@pytest.mark.parametrize("module", _documented_modules())
+def test_every_documented_benchmark_command_answers_help(module: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: python -m {module} ")

@@ -9,13 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from benchmarks.locomo import data, metrics
+from benchmarks.locomo.systems import Bm25Turns
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-import _locomo_data as data  # noqa: E402
-import _locomo_metrics as metrics  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 VALID = {"D1:1", "D1:2", "D1:3", "D2:1", "D2:4", "D8:6", "D9:17", "D11:26"}
 
@@ -142,8 +139,6 @@ def test_loading_keeps_turns_in_session_order_and_sets_questions_aside(tmp_path:
 
 
 def test_bm25_baseline_finds_the_turn_sharing_the_question_words(tmp_path: Path) -> None:
-    from _locomo_systems import Bm25Turns
-
     (conv,) = data.load_conversations(_tiny_locomo(tmp_path / "t.json"))
     bm25 = Bm25Turns(conv.turns)
     assert bm25.recall("where did the violin teacher move?", 10)[:2] == ["D2:2", "D1:2"]
@@ -155,7 +150,8 @@ def test_benchmark_writes_the_report_for_a_lexical_run(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable,
-            str(BENCH / "locomo.py"),
+            "-m",
+            "benchmarks.locomo",
             "--data",
             str(_tiny_locomo(tmp_path / "t.json")),
             "--out",
@@ -165,6 +161,7 @@ def test_benchmark_writes_the_report_for_a_lexical_run(tmp_path: Path) -> None:
             "--work",
             str(tmp_path / "work"),
         ],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,

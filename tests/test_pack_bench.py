@@ -1,43 +1,21 @@
-"""Specification of the packing benchmark's gold check and budget accounting (benchmarks/)."""
+"""Specification of the packing benchmark's gold check and budget accounting
+(``benchmarks.pack``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchmarks.pack import gold as gold_mod
+from benchmarks.pack import harness as bench
+from benchmarks.pack import repomap, report, systems
 
 from contextos import Workspace
 from contextos.context import Excerpt, counter_for, merge_hits, pack, quoted
 from contextos.context.report import SEPARATOR
 from contextos.context.sources import code_layers
 from contextos.types import SearchHit
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name: str) -> ModuleType:
-    """Import ``benchmarks/<name>.py`` the way the scripts do (their directory on the path)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
-
-
-gold_mod = _load("_pack_gold")
-systems = _load("_pack_systems")
-repomap = _load("_repomap")
-report = _load("_pack_report")
-bench = _load("pack")
 
 COUNTER = counter_for("gpt-4.1")
 

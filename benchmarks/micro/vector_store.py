@@ -15,7 +15,7 @@ child processes, so no backend inherits another's memory or caches:
   top-k, so an approximate index cannot win by being wrong; memory is the growth of anonymous
   RSS (heap) from before open to after the last query, plus the store's size on disk.
 
-    python benchmarks/vector_store.py --n 100000 --out vector_store.json
+    python -m benchmarks.micro.vector_store --n 100000 --out vector_store.json
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from benchmarks.common.results import REPO_ROOT
 
 BACKENDS = ("numpy", "sqlite-vec", "usearch-hnsw", "usearch-hnsw@256", "usearch-exact")
 """``usearch-hnsw@N`` sets HNSW ``expansion_search`` (ef) to N; plain ``usearch-hnsw`` keeps
@@ -246,9 +248,10 @@ def serve(name: str, work: Path, data_dir: Path, k: int) -> dict[str, Any]:
 
 def _child(*args: str) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, *args],
+        [sys.executable, "-m", "benchmarks.micro.vector_store", *args],
         capture_output=True,
         text=True,
+        cwd=REPO_ROOT,
         env={**os.environ, **ONE_THREAD},
     )
     if proc.returncode != 0:
@@ -277,8 +280,10 @@ def _phase(args: argparse.Namespace) -> dict[str, Any]:
     return {"build_s": round(time.perf_counter() - t0, 2), **extra}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.vector_store", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--n", type=int, default=100_000, help="vectors in the store")
     parser.add_argument("--dim", type=int, default=256, help="dimensions")
     parser.add_argument("--queries", type=int, default=200, help="timed queries")
@@ -287,7 +292,7 @@ def main() -> int:
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset")
     for hidden in ("--phase", "--backend", "--work", "--data-dir"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.phase:
         print(json.dumps(_phase(args)))
         return 0

@@ -18,7 +18,7 @@ Methods, all over the same bundled ranks:
 
 The target is >= 10 MB/s for ``ExactCounter.count``.
 
-    python benchmarks/tokens_throughput.py --out tokens_throughput.json
+    python -m benchmarks.micro.tokens_throughput --out tokens_throughput.json
 """
 
 from __future__ import annotations
@@ -154,12 +154,14 @@ def pin_one_cpu() -> int | None:
     return cpu
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.tokens_throughput", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.add_argument("--mb", type=float, default=10.0, help="corpus size in MB")
     parser.add_argument("--repeats", type=int, default=5, help="timed passes per method")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     cpu = pin_one_cpu()
     texts = source_corpus(args.mb)

@@ -2,24 +2,24 @@
 
 Per conversation every turn is stored as one memory (no model, like mem0's ``infer=False``),
 valid from its session's date-time, and every question of categories 1–4 recalls ``k`` turns
-from each system (``_locomo_systems``, ``_locomo_mem0``):
+from each system (``systems``, ``mem0_baseline`` in this package):
 
 * ``contextos`` — ``contextos.memory.MemoryStore``, a fresh database per conversation;
 * ``bm25`` — BM25 over turns (``bm25s``, stopwords removed, stemmed);
 * ``dense`` — cosine similarity with the embedder contextos resolves by default;
 * ``mem0`` — mem0 open source, ``infer=False``, the same embedder, local Qdrant.
 
-Reported per system (``_locomo_metrics``): turn-evidence recall@5 and @10, session recall_all@5,
-the same per category, and recall latency p50/p95 in ms (the ``recall`` call only; one warm-up
+Reported per system (``metrics``): turn-evidence recall@5 and @10, session recall_all@5, the
+same per category, and recall latency p50/p95 in ms (the ``recall`` call only; one warm-up
 recall per conversation and system is not timed). Malformed evidence ids are repaired or dropped
-as ``_locomo_metrics.normalise_evidence`` documents; questions left without evidence are
-skipped and listed. Ingest seconds are reported too. A system that fails on a conversation
+as ``metrics.normalise_evidence`` documents; questions left without evidence are skipped and
+listed. Ingest seconds are reported too. A system that fails on a conversation
 scores 0 on its questions and the error is recorded; one that fails everywhere is reported as
 ``{"error": ...}``. Nothing may leave the machine: connections to anything but loopback fail.
 
 Usage::
 
-    python benchmarks/locomo.py --data ../shared/bench/memory/locomo-dev.json --out result.json \\
+    python -m benchmarks.locomo --data ../shared/bench/memory/locomo-dev.json --out result.json \\
         [--conversations 0,1] [--systems contextos,bm25,dense,mem0] [--k 10] [--work .bench/locomo]
 
 Left out: answer generation and LLM-judged QA accuracy, and any memory extraction.
@@ -29,26 +29,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import os
-import platform
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _locomo_data import Conversation, load_conversations
-from _locomo_metrics import KS, SESSION_K, Scored, summarise_system
-from _locomo_systems import BM25_DESCRIPTION, TurnRetriever
-from localize import write_json_atomic
+from benchmarks.common.results import REPO_ROOT, machine_info, source_digest, write_json_atomic
+from benchmarks.locomo.data import Conversation, load_conversations
+from benchmarks.locomo.metrics import KS, SESSION_K, Scored, summarise_system
+from benchmarks.locomo.systems import BM25_DESCRIPTION, TurnRetriever
 
 SYSTEMS = ("contextos", "bm25", "dense", "mem0")
 NEEDS_EMBEDDER = ("contextos", "dense", "mem0")
 WARMUP_QUERY = "warm up the recall path"
-REPO_ROOT = Path(__file__).resolve().parents[1]
 CATEGORY_NAMES = {"1": "multi-hop", "2": "temporal", "3": "open-domain", "4": "single-hop"}
 """The names mem0's and Zep's LoCoMo evaluations give the categories (keys stay numeric)."""
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -71,13 +67,6 @@ def loopback_only() -> None:
         return real_connect(self, address)
 
     socket.socket.connect = guarded  # type: ignore[method-assign]
-
-
-def _ensure_importable() -> None:
-    try:
-        import contextos  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, str(REPO_ROOT / "src"))
 
 
 def resolve_default_embedder() -> tuple[Any, dict[str, Any]]:
@@ -113,19 +102,19 @@ class Runner:
         if system in NEEDS_EMBEDDER and self.embedder is None:
             raise RuntimeError("no embedder resolved (see embedder.warnings)")
         if system == "bm25":
-            from _locomo_systems import Bm25Turns
+            from benchmarks.locomo.systems import Bm25Turns
 
             return Bm25Turns(conv.turns)
         if system == "dense":
-            from _locomo_systems import DenseTurns
+            from benchmarks.locomo.systems import DenseTurns
 
             return DenseTurns(conv.turns, self.embedder)
         if system == "contextos":
-            from _locomo_systems import ContextosTurns
+            from benchmarks.locomo.systems import ContextosTurns
 
             db = self.args.work / "contextos" / f"{name}.db"
             return ContextosTurns(conv.turns, self.embedder, db, name)
-        from _locomo_mem0 import Mem0Turns, TrapServer
+        from benchmarks.locomo.mem0_baseline import Mem0Turns, TrapServer
 
         if self.trap is None:
             self.trap = TrapServer()
@@ -188,21 +177,10 @@ def question_rows(runner: Runner, convs: list[Conversation]) -> list[dict[str, A
     ]
 
 
-def machine_info() -> dict[str, Any]:
-    def git(*cmd: str) -> str | None:
-        proc = subprocess.run(["git", "-C", str(REPO_ROOT), *cmd], capture_output=True, text=True)
-        return proc.stdout.strip() if proc.returncode == 0 else None
-
+def locomo_machine() -> dict[str, Any]:
+    """``machine_info`` plus a digest of contextos's memory code, which the figures depend on."""
     memory_src = sorted((REPO_ROOT / "src" / "contextos" / "memory").rglob("*.py"))
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in memory_src)).hexdigest()[:12]
-    return {
-        "memory_src_sha256": digest if memory_src else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "contextos_commit": git("rev-parse", "HEAD"),
-        "contextos_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-    }
+    return {"memory_src_sha256": source_digest(memory_src), **machine_info()}
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -249,7 +227,9 @@ def _cell(value: Any) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.locomo", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--data", type=Path, required=True, help="LoCoMo-format JSON file")
     p.add_argument("--out", type=Path, required=True, help="result JSON path")
     p.add_argument("--conversations", default=None, help="comma-separated indices (default all)")
@@ -287,10 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CONTEXTOS_HOME"] = str(args.work / "home")
     os.environ["CONTEXTOS_OFFLINE"] = "1"
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from _locomo_mem0 import configure_mem0_env, mem0_features, mem0_version
+    from benchmarks.locomo.mem0_baseline import (
+        configure_mem0_env,
+        mem0_features,
+        mem0_version,
+    )
 
     configure_mem0_env(args.work)
-    _ensure_importable()
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -321,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "category_names": CATEGORY_NAMES,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": locomo_machine(),
     }
     if "mem0" in args.systems:
         try:
@@ -341,7 +324,3 @@ def main(argv: list[str] | None = None) -> int:
     write_json_atomic(args.out, report)
     print_table(report)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,8 +3,8 @@
 One turn = one memory: its text is ``"<speaker>: <text>"``, followed by ``" [shares <caption>]"``
 when the turn carries an image caption (``blip_caption``), and it is valid from its session's
 date-time (read as UTC; LoCoMo gives no zone). Questions of category 5 (adversarial, no answer)
-are left out; a question whose evidence normalises to nothing (``_locomo_metrics``) is kept
-aside as skipped. Left out: the event and session summaries and observations the file also has.
+are left out; a question whose evidence normalises to nothing (``benchmarks.locomo.metrics``) is
+kept aside as skipped. Left out: the event and session summaries and observations the file also has.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _locomo_metrics import normalise_evidence
+from benchmarks.locomo.metrics import normalise_evidence
 
 __all__ = ["CATEGORIES", "Conversation", "Question", "Turn", "load_conversations"]
 

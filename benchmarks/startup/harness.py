@@ -23,7 +23,7 @@ Children run with ``CONTEXTOS_OFFLINE=1`` and ``HF_HUB_OFFLINE=1`` in their own 
 whatever a server leaves running after it exits (a model build, say) is recorded as leftover and
 killed, and the temporary directories are removed. A timeout is a recorded failure, not a crash.
 
-    python benchmarks/startup.py --out results/startup.json [--files 1000] [--reps 5]
+    python -m benchmarks.startup --out results/startup.json [--files 1000] [--reps 5]
 
 Left out: memory use, clients other than this one, and servers on a workspace already indexed by
 ``contextos index`` (warm here means "a previous server ran on this home").
@@ -51,7 +51,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from localize import machine_info, write_json_atomic
+from benchmarks.common.results import machine_info, write_json_atomic
 
 PROTOCOL = "2025-06-18"
 UNIQUE = "reconcile_ledger_entries"
@@ -516,7 +516,9 @@ def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.startup",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--out",
@@ -648,7 +650,3 @@ def main(argv: list[str] | None = None) -> int:
     write_json_atomic(args.out, report)
     _print_summary(report)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ sampled with a fixed seed. The embedder is what ``embedder = "auto"`` resolves t
 if needed, progress on stderr); it is called the way the indexer calls it, in batches of
 ``embed_batch_size``. Writes JSON and prints a table. The target is >= 1,000 chunks/s.
 
-    python benchmarks/embed_throughput.py --out embed_throughput.json
+    python -m benchmarks.micro.embed_throughput --out embed_throughput.json
 """
 
 from __future__ import annotations
@@ -48,13 +48,15 @@ def _progress(stage: str, done: int, total: int) -> None:
     print(f"\r{stage}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.embed_throughput", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.add_argument("--chunks", type=int, default=5000, help="number of chunks")
     parser.add_argument("--lines", type=int, default=40, help="lines per chunk")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes over all chunks")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     settings = Settings()
     started = time.perf_counter()

@@ -4,7 +4,7 @@ Measures, in one process on one tree: a full index, a no-change re-run, a one-fi
 re-run, and (the baseline for "one file's work") indexing a repository holding only that file.
 Writes JSON and prints a table.
 
-    python benchmarks/incremental.py --files 1000 --out incremental.json
+    python -m benchmarks.micro.incremental --files 1000 --out incremental.json
 """
 
 from __future__ import annotations
@@ -48,12 +48,14 @@ def _timed(ws: Workspace) -> tuple[float, int]:
     return time.perf_counter() - start, summary.chunks_written
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.incremental", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("incremental.json"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ctx-incr-"))
     os.environ.setdefault("CONTEXTOS_HOME", str(work / "home"))
     try:

@@ -18,7 +18,7 @@ results every ``--save-every`` instances.
 
 Usage::
 
-    python benchmarks/localize.py --instances ../shared/bench/localize/dev.jsonl \\
+    python -m benchmarks.localize --instances ../shared/bench/localize/dev.jsonl \\
         --mirrors /work/.mirror --out result.json [--systems bm25,contextos] [--limit 10] \\
         [--repos sympy/sympy] [--work .bench/localize] [--keep-workspaces] [--search-config '{}']
 
@@ -28,27 +28,29 @@ Left out: span-level (function) localization, parallelism, and any scoring of te
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
-import glob
-import hashlib
-import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _metrics import KS, aggregate, all_gold_rank, first_gold_rank
-from _trees import is_test_path, materialise, mirror_path, walk_text_files
+from benchmarks.common.instances import (
+    add_instance_args,
+    check_instance_args,
+    instance_lock,
+    load_instances,
+    load_search_config,
+    remove_db,
+)
+from benchmarks.common.metrics import KS, aggregate, all_gold_rank, first_gold_rank
+from benchmarks.common.results import REPO_ROOT, machine_info, source_digest, write_json_atomic
+from benchmarks.common.trees import materialise, mirror_path, walk_text_files
+from benchmarks.localize.bm25 import BM25_DESCRIPTION, Bm25Files
 
 CONTEXTOS_MODES = {
     "contextos": "hybrid",
@@ -57,45 +59,6 @@ CONTEXTOS_MODES = {
 }
 SYSTEMS = ("contextos", "bm25", "contextos-lexical", "contextos-dense")
 WARMUP_QUERY = "warm up the search path"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BM25_DESCRIPTION = {
-    "library": "bm25s",
-    "method": "lucene",
-    "k1": 1.5,
-    "b": 0.75,
-    "document": "path + file text",
-    "tokenizer": "contextos.retrieval.tokenize.code_tokens",
-    "tests_excluded": True,
-}
-
-
-class Bm25Files:
-    """Whole-file BM25 over a fixed list of files; one document = path + file text."""
-
-    def __init__(self, root: Path, paths: list[str]) -> None:
-        import bm25s
-
-        from contextos.retrieval.tokenize import code_tokens
-
-        self._tokens = code_tokens
-        self.paths = [p for p in paths if not is_test_path(p)]
-        corpus = [
-            code_tokens(p + "\n" + (root / p).read_text(encoding="utf-8", errors="replace"))
-            for p in self.paths
-        ]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
-
-    def rank(self, query: str, depth: int) -> list[str]:
-        """Paths with a positive score, best first, at most ``depth``."""
-        import numpy as np
-
-        ids = self._bm25.get_tokens_ids(self._tokens(query))
-        if not ids or not self.paths:
-            return []
-        scores = self._bm25.get_scores_from_ids(ids)
-        order = np.argsort(-scores, kind="stable")[:depth]
-        return [self.paths[i] for i in order if scores[i] > 0]
 
 
 @dataclass
@@ -167,25 +130,9 @@ def _run_bm25(tree: Path, paths: list[str] | None, depth: int, query: str, out: 
     out.query_ms["bm25"] = q_s * 1000
 
 
-def _remove_db(db: Path) -> None:
-    """Delete the workspace DB and its companions (-wal, -shm, .lock, BM25 snapshots, ...)."""
-    for path in db.parent.glob(glob.escape(db.name) + "*"):
-        path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _instance_lock(work: Path, iid: str) -> Iterator[None]:
-    """Serialise runs that share a work directory on one instance (they wait, then reuse)."""
-    path = work / "locks" / f"{iid}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
 def run_instance(inst: dict[str, Any], args: argparse.Namespace, config: Any) -> Outcome:
     """Extract, index, query every system; per-system failures land in ``Outcome.errors``."""
-    with _instance_lock(args.work, inst["instance_id"]):
+    with instance_lock(args.work, inst["instance_id"]):
         return _run_instance(inst, args, config)
 
 
@@ -203,7 +150,7 @@ def _run_instance(inst: dict[str, Any], args: argparse.Namespace, config: Any) -
     if extraction.missing:
         out.notes["missing_blobs"] = extraction.missing
     if created:
-        _remove_db(db)
+        remove_db(db)
     try:
         wanted = [s for s in args.systems if s in CONTEXTOS_MODES]
         paths: list[str] | None = None
@@ -223,7 +170,7 @@ def _run_instance(inst: dict[str, Any], args: argparse.Namespace, config: Any) -
     finally:
         if created and not args.keep_workspaces:
             shutil.rmtree(tree, ignore_errors=True)
-            _remove_db(db)
+            remove_db(db)
     return out
 
 
@@ -261,33 +208,10 @@ def build_report(
     }
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, path)
-
-
-def machine_info() -> dict[str, Any]:
-    def git(*cmd: str) -> str | None:
-        proc = subprocess.run(["git", "-C", str(REPO_ROOT), *cmd], capture_output=True, text=True)
-        return proc.stdout.strip() if proc.returncode == 0 else None
-
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-    tokenizer = REPO_ROOT / "src" / "contextos" / "code" / "tokenize.py"
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "memory_gb": round(mem / 2**30, 1),
-        "contextos_commit": git("rev-parse", "HEAD"),
-        "contextos_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "tokenize_py_sha256": hashlib.sha256(tokenizer.read_bytes()).hexdigest()[:12]
-        if tokenizer.is_file()
-        else None,
-    }
+def localize_machine() -> dict[str, Any]:
+    """``machine_info`` plus a digest of the code tokeniser both contextos and BM25 use."""
+    tokenizer = REPO_ROOT / "src" / "contextos" / "retrieval" / "tokenize.py"
+    return {**machine_info(), "tokenize_py_sha256": source_digest([tokenizer])}
 
 
 def print_table(report: dict[str, Any], systems: list[str]) -> None:
@@ -313,69 +237,19 @@ def print_table(report: dict[str, Any], systems: list[str]) -> None:
         console.print(table)
 
 
-def load_instances(path: Path, repos: list[str] | None, limit: int | None) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    if repos:
-        rows = [r for r in rows if r["repo"] in repos]
-    return rows[:limit] if limit else rows
-
-
-def load_search_config(raw: str | None) -> Any:
-    if not raw:
-        return None
-    from contextos.code.search import SearchConfig
-
-    text = Path(raw).read_text(encoding="utf-8") if Path(raw).is_file() else raw
-    return SearchConfig(**json.loads(text))
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.localize", description=__doc__.split("\n\n")[0]
+    )
     add_instance_args(p, SYSTEMS)
     p.add_argument("--keep-workspaces", action="store_true", help="keep and reuse trees and DBs")
     p.add_argument("--depth", type=int, default=50, help="files retrieved per query (MRR cutoff)")
     return check_instance_args(p, p.parse_args(argv), SYSTEMS)
 
 
-def add_instance_args(p: argparse.ArgumentParser, systems: Sequence[str]) -> None:
-    """The arguments every benchmark over localization instances takes."""
-    p.add_argument("--instances", type=Path, required=True, help="instances JSONL file")
-    p.add_argument("--mirrors", type=Path, required=True, help="dir of owner+name/repo mirrors")
-    p.add_argument("--out", type=Path, required=True, help="result JSON path")
-    p.add_argument("--limit", type=int, default=None, help="first N instances only")
-    p.add_argument("--systems", default=",".join(systems), help="comma-separated systems")
-    p.add_argument("--repos", default=None, help="comma-separated owner/name filter")
-    p.add_argument("--work", type=Path, default=Path(".bench/localize"), help="work directory")
-    p.add_argument("--search-config", default=None, help="SearchConfig as JSON text or file")
-    p.add_argument("--save-every", type=int, default=10, help="write partial results every N")
-
-
-def check_instance_args(
-    p: argparse.ArgumentParser, args: argparse.Namespace, systems: Sequence[str]
-) -> argparse.Namespace:
-    """``args`` with ``systems`` and ``repos`` split into lists (an unknown system is a usage
-    error) and ``work`` made absolute."""
-    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = sorted(set(args.systems) - set(systems))
-    if unknown:
-        p.error(f"unknown systems {unknown}; choose from {', '.join(systems)}")
-    args.repos = [r.strip() for r in args.repos.split(",")] if args.repos else None
-    args.work = args.work.resolve()
-    return args
-
-
-def _ensure_importable() -> None:
-    """Fall back to the source tree when contextos is not installed in the interpreter."""
-    try:
-        import contextos  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, str(REPO_ROOT / "src"))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["CONTEXTOS_HOME"] = str(args.work / "home")
-    _ensure_importable()
     config = load_search_config(args.search_config)
     instances = load_instances(args.instances, args.repos, args.limit)
     meta = {
@@ -392,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             "bm25": BM25_DESCRIPTION,
         },
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": localize_machine(),
     }
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -421,7 +295,3 @@ def main(argv: list[str] | None = None) -> int:
         write_json_atomic(args.out, report)
     print_table(report, args.systems)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

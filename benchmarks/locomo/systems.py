@@ -1,7 +1,7 @@
-"""The turn retrievers the LoCoMo benchmark compares (mem0 lives in ``_locomo_mem0``).
+"""The turn retrievers the LoCoMo benchmark compares (mem0 lives in ``mem0_baseline``).
 
 Each system is built over one conversation's turns and answers ``recall(query, k)`` with turn
-ids, best first. All see the same turn texts (``_locomo_data.turn_text``):
+ids, best first. All see the same turn texts (``benchmarks.locomo.data.turn_text``):
 
 * ``Bm25Turns`` — ``bm25s`` (Lucene BM25, k1 1.5, b 0.75) over lower-cased words, English
   stopwords removed, Snowball English stemming (PyStemmer) when installed; only turns with a
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from _locomo_data import Turn
+from benchmarks.locomo.data import Turn
 
 __all__ = ["BM25_DESCRIPTION", "Bm25Turns", "ContextosTurns", "DenseTurns", "TurnRetriever"]
 

@@ -14,24 +14,24 @@ same trees:
   out, over the files contextos indexed); the top files in full, best first, a file that does not
   fit in what is left skipped for the next one (top 100 tried);
 * ``repo-map`` — an Aider-style map of definitions ranked by personalised PageRank over the
-  definition/reference graph (``_repomap.py``), cut by binary search to the budget.
+  definition/reference graph (``benchmarks.pack.repomap``), cut by binary search to the budget.
 
 The code layers alone get the budget: no system, task or tool layers. What is charged is what
 ``pack`` charges: every layer's rendered text (the ``<<<DATA`` wrapper lines, ``path:a-b``
 headers, fences, code) plus the separator after it; the repo map is wrapped and charged the same.
 
-Gold (``_pack_gold.py``): every gold file present and, for rows with ``expected_spans``, every
-gold symbol's whole definition (the line range of its chunks by contextos's chunker at
+Gold (``benchmarks.pack.gold``): every gold file present and, for rows with ``expected_spans``,
+every gold symbol's whole definition (the line range of its chunks by contextos's chunker at
 ``base_commit``) inside the packed lines of that file, every non-blank line of it; pseudo-symbols
 for module-level code and symbols absent at ``base_commit`` only require the file. For
 ``repo-map`` the gold file must be listed and each gold symbol's signature line shown.
 
-Also measured (``_pack_speed.py``): 1,000 ranked code hits into 128k tokens through
+Also measured (``benchmarks.pack.speed``): 1,000 ranked code hits into 128k tokens through
 ``select_code`` + ``pack`` (``pack_ms_p95``), and the ``pack`` primitive alone over 1,000
 shrinkable code layers (``pack_speed_primitive``).
 Figures are percentages of instances (one decimal); a system that fails on an instance misses it.
 
-    python benchmarks/pack.py --instances ../shared/bench/localize/dev.jsonl \\
+    python -m benchmarks.pack --instances ../shared/bench/localize/dev.jsonl \\
         --mirrors /work/.mirror --out pack.json [--limit N] [--work .bench/localize]
 """
 
@@ -50,24 +50,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _pack_gold import Gold, covered_lines, file_lines, gold_for, gold_met
-from _pack_report import BUDGETS, build_report, print_table
-from _trees import is_test_path, materialise, mirror_path
-from localize import (
-    BM25_DESCRIPTION,
-    REPO_ROOT,
-    WARMUP_QUERY,
-    Bm25Files,
-    _ensure_importable,
-    _instance_lock,
-    _remove_db,
+from benchmarks.common.instances import (
     add_instance_args,
     check_instance_args,
+    instance_lock,
     load_instances,
     load_search_config,
-    machine_info,
-    write_json_atomic,
+    remove_db,
 )
+from benchmarks.common.results import machine_info, write_json_atomic
+from benchmarks.common.trees import is_test_path, materialise, mirror_path
+from benchmarks.localize.bm25 import BM25_DESCRIPTION, Bm25Files
+from benchmarks.localize.harness import WARMUP_QUERY
+from benchmarks.pack.gold import Gold, covered_lines, file_lines, gold_for, gold_met
+from benchmarks.pack.report import BUDGETS, build_report, print_table
 
 SYSTEMS = ("contextos", "bm25-files", "repo-map")
 BM25_DEPTH = 100
@@ -117,7 +113,7 @@ def prepare(inst: dict[str, Any], env: Env) -> tuple[Path, Path, dict[str, Any]]
     extraction = materialise(mirror_path(env.args.mirrors, inst["repo"]), inst["base_commit"], tree)
     notes: dict[str, Any] = {"reused_tree": not extraction.created}
     if extraction.created:
-        _remove_db(db)
+        remove_db(db)
     if not _indexed(db):
         db.parent.mkdir(parents=True, exist_ok=True)
         with Workspace(tree, db_path=db, embedder=env.embedder) as ws:
@@ -147,7 +143,7 @@ def _rank_of(paths: list[str], wanted: tuple[str, ...]) -> int | None:
 
 
 def run_contextos(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
-    from _pack_systems import pack_code
+    from benchmarks.pack.systems import pack_code
     from contextos.context.code_fill import code_depth
 
     depth = max(code_depth(n) for n in BUDGETS.values())
@@ -166,7 +162,7 @@ def run_contextos(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict
 
 
 def run_bm25(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
-    from _pack_systems import pack_files, whole_file
+    from benchmarks.pack.systems import pack_files, whole_file
     from contextos.code.chunking.languages import language_for
 
     ranked = Bm25Files(tree, ws.indexed_paths()).rank(query, BM25_DEPTH)
@@ -179,7 +175,7 @@ def run_bm25(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str,
 
 
 def run_repo_map(ws: Any, tree: Path, query: str, gold: Gold, env: Env) -> dict[str, Any]:
-    from _repomap import build_repo_map
+    from benchmarks.pack.repomap import build_repo_map
     from contextos.context import quoted
     from contextos.context.report import SEPARATOR
 
@@ -210,7 +206,7 @@ def run_instance(inst: dict[str, Any], env: Env) -> dict[str, Any]:
     """One instance through every system; a failing system misses it and says why."""
     from contextos import Workspace
 
-    with _instance_lock(env.args.work, inst["instance_id"]):
+    with instance_lock(env.args.work, inst["instance_id"]):
         tree, db, notes = prepare(inst, env)
         texts = {p: _read(tree / p) for p in inst["gold_files"] if (tree / p).is_file()}
         gold = gold_for(inst, texts)
@@ -245,7 +241,9 @@ def run_instance(inst: dict[str, Any], env: Env) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.pack", description=__doc__.split("\n\n")[0]
+    )
     add_instance_args(p, SYSTEMS)
     p.add_argument("--speed-reps", type=int, default=60, help="pack-speed repetitions (0: skip)")
     return check_instance_args(p, p.parse_args(argv), SYSTEMS)
@@ -312,8 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["CONTEXTOS_HOME"] = str(args.work / "home")
     os.environ.setdefault("CONTEXTOS_OFFLINE", "1")
-    _ensure_importable()
-    from _pack_speed import measure, measure_engine
+    from benchmarks.pack.speed import measure, measure_engine
 
     env = make_env(args)
     instances = load_instances(args.instances, args.repos, args.limit)
@@ -329,17 +326,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.save_every and i % args.save_every == 0 and i < len(instances):
                 write_json_atomic(args.out, build_report(rows, meta, partial=True))
         if args.speed_reps > 0:
-            roots = [REPO_ROOT / "src", REPO_ROOT / "tests", REPO_ROOT / "benchmarks"]
-            speed = measure_engine(roots, reps=args.speed_reps)
+            speed = measure_engine(reps=args.speed_reps)
             meta["pack_ms_p95"], meta["pack_speed"] = speed["pack_ms_p95"], speed
-            meta["pack_speed_primitive"] = measure(roots, reps=args.speed_reps)
+            meta["pack_speed_primitive"] = measure(reps=args.speed_reps)
     finally:
         meta["seconds_total"] = round(time.perf_counter() - start, 1)
         report = build_report(rows, meta, partial=len(rows) < len(instances))
         write_json_atomic(args.out, report)
     print_table(report)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from _metrics import percentile
+from benchmarks.common.metrics import percentile
 
 __all__ = [
     "KS",

@@ -1,13 +1,13 @@
-"""Tune ``SearchConfig`` on the localization dev split, on workspaces kept by localize.py.
+"""Tune ``SearchConfig`` on the localization dev split, on the workspaces a localize run kept.
 
-Run ``localize.py --keep-workspaces`` first. This script reopens each kept workspace (no
-re-indexing) and walks coordinate-wise from the current defaults, keeping a change only if it
-raises ``acc@1 + acc@5`` over the dev instances. The evidence of every ranking is gathered once
+Run ``python -m benchmarks.localize --keep-workspaces`` first. This reopens each kept workspace
+(no re-indexing) and walks coordinate-wise from the current defaults, keeping a change only if
+it raises ``acc@1 + acc@5`` over the dev instances. The evidence of every ranking is gathered once
 per setting of the parameters that change it (``max_terms``, ``names_weight``,
 ``plain_word_weight``); fusion weights and priors are then evaluated on that evidence in
 memory, exactly as ``search`` fuses it. Dev data only.
 
-    python benchmarks/tune_localize.py --instances ../shared/bench/localize/dev.jsonl \\
+    python -m benchmarks.localize.tune --instances ../shared/bench/localize/dev.jsonl \\
         --work .bench/localize --out tune.json
 """
 
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _metrics import all_gold_rank
+from benchmarks.common.metrics import all_gold_rank
 from contextos import SearchConfig, Workspace
 from contextos.code.search import Evidence, fuse_files, gather, weights_for
 from contextos.retrieval.fusion import top_by_score
@@ -94,15 +94,17 @@ def load_spaces(args: argparse.Namespace) -> list[Space]:
     return spaces
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.localize.tune", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--instances", type=Path, required=True)
     p.add_argument("--work", type=Path, default=Path(".bench/localize"))
     p.add_argument("--out", type=Path, default=Path("tune.json"))
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--start", default="{}", help="SearchConfig fields to start from (JSON)")
     p.add_argument("--skip", default="", help="comma-separated parameters not to tune")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     os.environ["CONTEXTOS_HOME"] = str((args.work / "home").resolve())
     spaces = load_spaces(args)
     print(f"{len(spaces)} kept workspaces", file=sys.stderr)

@@ -14,7 +14,8 @@ Reported per system: recall p50/p95/max in ms (after one warm-up query, which pa
 build, reported separately) and hit@8 of the memory each question was written from. Target:
 contextos p95 < 50 ms at N = 10,000.
 
-    CONTEXTOS_HOME=/path/with/models python benchmarks/memory_recall.py --n 10000 --out r.json
+    CONTEXTOS_HOME=/path/with/models python -m benchmarks.locomo.memory_recall --n 10000 \\
+        --out r.json
 """
 
 from __future__ import annotations
@@ -169,13 +170,15 @@ def store_recall(store: MemoryStore) -> Callable[[str], list[str]]:
     return lambda q: [h.memory.source or "" for h in store.recall(q, k=8)]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.locomo.memory_recall", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--n", type=int, default=10_000, help="number of memories")
     parser.add_argument("--queries", type=int, default=500, help="timed recalls per system")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     embedder, warnings = resolve_embedder(Settings())
     for warning in warnings:

@@ -6,7 +6,7 @@ as one workspace (≈100k chunks with sympy + astropy + sphinx + xarray + pylint
 chunks). The first query of each mode is a warm-up and not timed (it loads the BM25 snapshot
 and the vector matrix). Writes JSON and prints a table.
 
-    python benchmarks/search_latency.py --mirrors /work/.mirror --out search_latency.json
+    python -m benchmarks.micro.search_latency --mirrors /work/.mirror --out search_latency.json
 """
 
 from __future__ import annotations
@@ -15,23 +15,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from benchmarks.common.trees import materialise, mirror_path
 from contextos import Workspace
 
 DEFAULT_REPOS = "sympy/sympy,astropy/astropy,sphinx-doc/sphinx,pydata/xarray,pylint-dev/pylint"
-
-
-def _extract(mirror: Path, dest: Path) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.Popen(
-        ["git", f"--git-dir={mirror}", "archive", "HEAD"], stdout=subprocess.PIPE
-    )
-    subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=True)
-    archive.wait()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -39,21 +30,21 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.search_latency", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--mirrors", type=Path, required=True)
     p.add_argument("--repos", default=DEFAULT_REPOS)
     p.add_argument("--instances", type=Path, default=Path("../shared/bench/localize/dev.jsonl"))
     p.add_argument("--work", type=Path, default=Path(".bench/latency"))
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--out", type=Path, default=Path("search_latency.json"))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     os.environ.setdefault("CONTEXTOS_HOME", str((args.work / "home").resolve()))
     tree = args.work / "tree"
     for repo in args.repos.split(","):
-        dest = tree / repo.replace("/", "+")
-        if not dest.exists():
-            _extract(args.mirrors / repo.replace("/", "+") / "repo", dest)
+        materialise(mirror_path(args.mirrors, repo), "HEAD", tree / repo.replace("/", "+"))
     ws = Workspace(tree, db_path=args.work / "latency.db")
     started = time.perf_counter()
     summary = ws.index()

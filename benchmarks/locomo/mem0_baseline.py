@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _locomo_data import Turn
+from benchmarks.locomo.data import Turn
 
 __all__ = ["Mem0Turns", "TrapServer", "configure_mem0_env", "mem0_features", "mem0_version"]
 

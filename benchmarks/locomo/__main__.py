@@ -1,0 +1,7 @@
+"""``python -m benchmarks.locomo``: see ``benchmarks.locomo.harness``."""
+
+import sys
+
+from benchmarks.locomo.harness import main
+
+sys.exit(main())
