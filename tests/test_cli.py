@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from contextos.cli import app
 from tests.conftest import RepoMaker
 
@@ -58,6 +60,84 @@ def test_user_mistakes_exit_2_with_a_message_not_a_traceback(tmp_path: Path) -> 
     assert bad_setting.returncode == 2 and "max_file_bytes" in bad_setting.stderr
     bad_embedder = run("index", str(tmp_path / "w"), env={"CONTEXTOS_EMBEDDER": "magic:x"})
     assert bad_embedder.returncode == 2 and "Traceback" not in bad_embedder.stderr
+
+
+# (command line, what the one line says); {w} is an empty directory, {missing} does not exist.
+USER_MISTAKES = [
+    (["index", "{missing}"], "workspace path does not exist"),
+    (["index", "--nope"], "no such option: --nope (see `contextos index --help`)"),
+    (["status", "{missing}"], "workspace path does not exist"),
+    (["search", "  ", "-p", "{w}"], "empty query"),
+    (["search", "x", "--mode", "fuzzy", "-p", "{w}"], "unknown search mode 'fuzzy'"),
+    (["search", "x", "-k", "0", "-p", "{w}"], "invalid value for '--k'"),
+    (["context", "fix it", "--budget", "0", "-p", "{w}"], "invalid value for '--budget'"),
+    (["context", "fix it", "--budget", "lots", "-p", "{w}"], "invalid value for '--budget'"),
+    (["context", "fix it", "--json", "--html", "{w}/a.html", "-p", "{w}"], "choose one of"),
+    (["context", "fix it", "--html", "{missing}/a.html", "-p", "{w}"], "cannot write"),
+    (["context", "fix it", "-p", "{missing}"], "workspace path does not exist"),
+    (["remember", ""], "empty memory"),
+    (["remember", "tabs", "--scope", "galaxy"], "invalid scope 'galaxy'"),
+    (["recall", ""], "empty query"),
+    (["recall", "tabs", "--as-of", "yesterday"], "not an ISO-8601 date-time"),
+    (["recall", "tabs", "--expand"], "no model configured"),
+    (["memory"], "missing command"),
+    (["memory", "show", "0123456789ab"], "unknown memory id '0123456789ab'"),
+    (["memory", "edit", "0123456789ab", "spaces"], "unknown memory id"),
+    (["memory", "forget", "0123456789ab"], "unknown memory id"),
+    (["memory", "history", "0123456789ab"], "unknown memory id"),
+    (["memory", "list", "--scope", "galaxy"], "invalid scope 'galaxy'"),
+    (["memory", "extract", "--transcript", "{missing}"], "cannot read transcript"),
+    (["memory", "consolidate", "--min-score", "9"], "invalid value for '--min-score'"),
+    (["memory", "export", "{w}/out", "--format", "pdf"], "unknown format 'pdf'"),
+    (["memory", "import", "{missing}"], "is not a directory"),
+    (["mcp", "{missing}"], "workspace path does not exist"),
+    (["mcp", "--transport", "smoke"], "invalid value for '--transport'"),
+    (["mcp", "install", "--client", "vim", "--yes"], "unknown client 'vim'"),
+    (["frobnicate"], "no such command 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), USER_MISTAKES, ids=lambda v: " ".join(v)[:40])
+def test_every_user_mistake_is_one_error_line_and_exit_2(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    (tmp_path / "w").mkdir()
+    where = {"w": str(tmp_path / "w"), "missing": str(tmp_path / "missing")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTEXTOS_MODEL")}
+    result = subprocess.run(
+        [str(SCRIPT), *(a.format(**where) for a in args)],
+        capture_output=True,
+        text=True,
+        env={**env, "CONTEXTOS_EMBEDDER": "none", "HOME": str(tmp_path)},
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    (line,) = result.stderr.splitlines()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert line.startswith("error: ") and says in line, line
+
+
+def test_every_command_goes_through_the_one_error_handler() -> None:
+    groups = [app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)]
+    commands = [c for group in groups for c in group.registered_commands]
+    assert len(commands) == 3 + 1 + 2 + 9 + 2
+    for command in commands:
+        assert hasattr(command.callback, "__wrapped__"), command.callback
+
+
+def test_help_imports_neither_numpy_nor_mcp_nor_the_library() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "contextos", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Usage" in result.stdout
+    lines = [line.split("|")[-1] for line in result.stderr.splitlines() if "|" in line]
+    modules = {line.strip() for line in lines}
+    assert "contextos.cli" in modules
+    heavy = ("numpy", "mcp", "tree_sitter", "pydantic", "contextos.memory", "contextos.workspace")
+    assert sorted(m for m in modules if m.startswith(heavy)) == []
 
 
 def test_every_command_has_help_and_is_documented() -> None:

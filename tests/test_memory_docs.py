@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contextos.cli_memory import memory_app
+from contextos.cli.memory import memory_app
 from contextos.memory.schema import MIGRATIONS
 from contextos.store.docs import schema_markdown
 

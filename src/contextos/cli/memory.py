@@ -1,37 +1,27 @@
 """The memory commands: ``remember``, ``recall`` and the ``memory`` group. Parse, call, render.
 
 ``register(app)`` adds them to the main ``contextos`` app. Every command takes ``--json``;
-library errors print one line on stderr and exit with their code (2 for user mistakes: unknown
-id, malformed transcript, no model configured). Memory text is printed without markup.
+errors end through ``_output`` (one line, exit 2 for user mistakes: unknown id, malformed
+transcript, no model configured). Memory text is printed without markup.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import track
-from rich.table import Table
-from rich.text import Text
 
-from contextos.errors import ConfigError, ContextosError
+from contextos.cli._output import emit, fail, handled, note, out, say, track, warn
+from contextos.errors import ConfigError
 
 if TYPE_CHECKING:
     from contextos.llm.protocol import LLM
     from contextos.memory import Memory, MemoryStore
 
-__all__ = ["register"]
+__all__ = ["memory_app", "register"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-T = TypeVar("T")
-_err = Console(stderr=True)
-_out = Console()
 memory_app = typer.Typer(
     rich_markup_mode=None, help="Inspect, extract, consolidate, export and import memories."
 )
@@ -41,20 +31,11 @@ IdArg = Annotated[str, typer.Argument(help="Memory id (see `contextos memory lis
 ScopeOpt = Annotated[str | None, typer.Option(help="user, project or agent.")]
 
 
-def _fail(message: str, label: str = "error", style: str = "red") -> None:
-    _err.print(Text.assemble((f"{label}:", style), f" {message}"), soft_wrap=True, highlight=False)
-
-
-def _handled(func: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except ContextosError as exc:
-            _fail(str(exc))
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
+def register(app: typer.Typer) -> None:
+    """Add ``remember``, ``recall`` and the ``memory`` group to ``app``."""
+    app.command()(remember)
+    app.command()(recall)
+    app.add_typer(memory_app, name="memory")
 
 
 def _store(*, vectors: bool = False, llm: LLM | None = None) -> MemoryStore:
@@ -66,13 +47,11 @@ def _store(*, vectors: bool = False, llm: LLM | None = None) -> MemoryStore:
         settings = load_settings()
         embedder, warnings = resolve_embedder(settings, build="background")
         for warning in warnings:
-            _fail(warning, "warning", "yellow")
+            warn(warning)
         if embedder is None and model_pending(settings):
-            _fail(
+            note(
                 "the embedding model is being built in the background: memories are stored now "
-                "and embedded once it is ready; recall is lexical until then",
-                "note",
-                "cyan",
+                "and embedded once it is ready; recall is lexical until then"
             )
     from contextos.memory import MemoryStore
 
@@ -92,38 +71,22 @@ def _close(llm: LLM | None) -> None:
         close()
 
 
-def _emit(data: Any, as_json: bool, human: Callable[[], object]) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        human()
-
-
-def _say(*lines: str) -> None:
-    for line in lines:
-        _out.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-def _track(items: Sequence[T], label: str, show: bool) -> Iterable[T]:
-    """``items`` with a progress bar on stderr when it is a terminal."""
-    if not (show and _err.is_terminal):
-        return items
-    return track(items, description=label, console=_err, transient=True)
-
-
 def _line(m: Memory) -> str:
     state = "" if m.valid_to is None and m.forgotten_at is None else " (closed)"
     return f"{m.id}  [{m.tag}/{m.scope}, score {m.score}]{state}  {m.text}"
 
 
 def _table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(*headers, show_header=True, header_style="bold")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
-    _out.print(table)
+    out.print(table)
 
 
-@_handled
+@handled()
 def remember(
     text: Annotated[str, typer.Argument(help="What to remember, one self-contained sentence.")],
     tag: Annotated[str | None, typer.Option(help="Topic: letters, digits, hyphens.")] = None,
@@ -133,10 +96,10 @@ def remember(
     """Remember TEXT explicitly (score 5, no model needed)."""
     with _store(vectors=True) as store:
         memory = store.remember(text, tag=tag, scope=scope, source="cli")
-    _emit(memory.to_dict(), as_json, lambda: _say(f"remembered {_line(memory)}"))
+    emit(memory.to_dict(), as_json, lambda: say(f"remembered {_line(memory)}"))
 
 
-@_handled
+@handled()
 def recall(
     query: Annotated[str, typer.Argument(help="What to recall.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Number of memories.")] = 8,
@@ -154,13 +117,11 @@ def recall(
         hits = store.recall(query, k=k, scope=scope, as_of=when)
     _close(llm)
     rows = [(f"{h.score:.4f}", h.memory.id, h.memory.tag, h.memory.text) for h in hits]
-    _emit(
-        [h.to_dict() for h in hits], as_json, lambda: _table(rows, ("score", "id", "tag", "text"))
-    )
+    emit([h.to_dict() for h in hits], as_json, lambda: _table(rows, ("score", "id", "tag", "text")))
 
 
 @memory_app.command("list")
-@_handled
+@handled()
 def list_(
     scope: ScopeOpt = None,
     tag: Annotated[str | None, typer.Option(help="Only this tag.")] = None,
@@ -170,20 +131,20 @@ def list_(
     """List current memories (every version with --all)."""
     with _store() as store:
         memories = store.memories(scope=scope, tag=tag, include_closed=all_)
-    _emit([m.to_dict() for m in memories], as_json, lambda: _say(*(_line(m) for m in memories)))
+    emit([m.to_dict() for m in memories], as_json, lambda: say(*(_line(m) for m in memories)))
 
 
 @memory_app.command()
-@_handled
+@handled()
 def show(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show every field of one memory."""
     with _store() as store:
         data = store.get(memory_id).to_dict()
-    _emit(data, as_json, lambda: _say(*(f"{k}: {v}" for k, v in data.items())))
+    emit(data, as_json, lambda: say(*(f"{k}: {v}" for k, v in data.items())))
 
 
 @memory_app.command()
-@_handled
+@handled()
 def edit(
     memory_id: IdArg,
     text: Annotated[str, typer.Argument(help="The new text.")],
@@ -193,11 +154,11 @@ def edit(
     """Write a new version of a memory (the old one stays in history)."""
     with _store(vectors=True) as store:
         memory = store.edit(memory_id, text, tag=tag)
-    _emit(memory.to_dict(), as_json, lambda: _say(f"new version {_line(memory)}"))
+    emit(memory.to_dict(), as_json, lambda: say(f"new version {_line(memory)}"))
 
 
 @memory_app.command()
-@_handled
+@handled()
 def forget(
     memory_id: IdArg,
     reason: Annotated[str, typer.Option(help="Why (kept in history).")] = "forgotten on request",
@@ -206,22 +167,22 @@ def forget(
     """Forget a memory: never recalled again; the change is logged in history."""
     with _store() as store:
         memory = store.forget(memory_id, reason=reason)
-    _emit(memory.to_dict(), as_json, lambda: _say(f"forgot {memory.id}"))
+    emit(memory.to_dict(), as_json, lambda: say(f"forgot {memory.id}"))
 
 
 @memory_app.command()
-@_handled
+@handled()
 def history(memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Every change to a memory and its other versions, oldest first."""
     with _store() as store:
         entries = store.history(memory_id)
     rows = [(str(e.id), e.ts.isoformat(), e.target, e.action, e.reason) for e in entries]
     headers = ("#", "when", "memory", "action", "reason")
-    _emit([e.to_dict() for e in entries], as_json, lambda: _table(rows, headers))
+    emit([e.to_dict() for e in entries], as_json, lambda: _table(rows, headers))
 
 
 @memory_app.command()
-@_handled
+@handled()
 def extract(
     transcript: Annotated[Path | None, typer.Option(help="JSONL file of {role, content}.")] = None,
     conversation: Annotated[str | None, typer.Option(help="Conversation id.")] = None,
@@ -241,25 +202,24 @@ def extract(
             jobs = queue.enqueue_transcript(messages, conversation=name)
         else:
             jobs = queue.pending()
-        outcomes = [queue.run(job) for job in _track(jobs, "extract", not as_json)]
+        outcomes = [queue.run(job) for job in track(jobs, "extract", not as_json)]
     _close(llm)
     rows = [
         (str(o.job_id), o.status, o.action or "-", o.candidate or "", o.error or "")
         for o in outcomes
     ]
     headers = ("job", "status", "action", "candidate", "error")
-    _emit([o.to_dict() for o in outcomes], as_json, lambda: _table(rows, headers))
+    emit([o.to_dict() for o in outcomes], as_json, lambda: _table(rows, headers))
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        _fail(
+        fail(
             f"{len(failed)} extraction job(s) failed; the transcript is kept, "
             "re-run `contextos memory extract` to retry"
         )
-        raise typer.Exit(1)
 
 
 @memory_app.command()
-@_handled
+@handled()
 def consolidate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
     min_score: Annotated[int, typer.Option(min=1, max=5, help="Drop scores below this.")] = 3,
@@ -272,17 +232,17 @@ def consolidate(
         llm: LLM | None = _llm()
     except ConfigError:
         llm = None
-        _fail("no model configured, merging conservatively", "note", "yellow")
+        note("no model configured, merging conservatively")
     with _store(vectors=True) as store:
         todo = plan(store, llm=llm, min_score=min_score)
         report = None if dry_run else apply(store, todo)
     _close(llm)
     data = {"plan": todo.to_dict()["steps"], "applied": report}
-    _emit(data, as_json, lambda: _say(*describe(todo, report)))
+    emit(data, as_json, lambda: say(*describe(todo, report)))
 
 
 @memory_app.command("export")
-@_handled
+@handled()
 def export_(
     directory: Annotated[Path, typer.Argument(help="Directory to write into.")],
     format_: Annotated[str, typer.Option("--format", help="markdown or agents-md.")] = "markdown",
@@ -294,11 +254,11 @@ def export_(
 
     with _store() as store:
         names = [str(f) for f in export(store, directory, format_, scope=scope)]
-    _emit({"files": names}, as_json, lambda: _say(*(f"wrote {n}" for n in names)))
+    emit({"files": names}, as_json, lambda: say(*(f"wrote {n}" for n in names)))
 
 
 @memory_app.command("import")
-@_handled
+@handled()
 def import_(
     directory: Annotated[Path, typer.Argument(help="Directory of exported .md files.")],
     as_json: JsonOpt = False,
@@ -308,11 +268,4 @@ def import_(
 
     with _store(vectors=True) as store:
         counts = import_markdown(store, directory)
-    _emit(counts, as_json, lambda: _say(", ".join(f"{v} {k}" for k, v in counts.items())))
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``remember``, ``recall`` and the ``memory`` group to ``app``."""
-    app.command()(remember)
-    app.command()(recall)
-    app.add_typer(memory_app, name="memory")
+    emit(counts, as_json, lambda: say(", ".join(f"{v} {k}" for k, v in counts.items())))

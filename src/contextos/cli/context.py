@@ -1,32 +1,29 @@
-"""CLI commands for the context part (registered on the main app by ``register``).
+"""The ``context`` command (registered on the main app by ``register``).
 
 ``contextos context TASK`` builds the window for TASK (indexing the workspace incrementally
 first) and prints it with the report; ``--json`` prints the report as JSON, ``--html FILE``
-writes a self-contained page. Parse, call ``contextos.context.build_context``, render.
+writes a self-contained page. Parse, call ``contextos.context.build_context``, render; errors
+end through ``_output``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.rule import Rule
-from rich.table import Table
-from rich.text import Text
 
-from contextos.errors import ContextosError, UserInputError
+from contextos.cli._output import emit, handled, note, out, progress, say
+from contextos.errors import UserInputError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from contextos.context.report import Pack
 
 __all__ = ["register"]
 
-_err = Console(stderr=True)
-_out = Console()
 _STYLE = {"included": "green", "truncated": "yellow", "excluded": "dim"}
 
 
@@ -35,6 +32,7 @@ def register(app: typer.Typer) -> None:
     app.command("context")(context)
 
 
+@handled()
 def context(
     task: Annotated[str, typer.Argument(help="What the agent should do; '-' reads stdin.")],
     budget: Annotated[int, typer.Option(min=1, help="Token budget of the window.")] = 8000,
@@ -63,50 +61,45 @@ def context(
     ] = 3,
 ) -> None:
     """Pack the context window for TASK within a token budget and show what is in and out."""
-    from contextos import cli
     from contextos.context.builder import build_context
     from contextos.context.html import render_html
 
     if task == "-":
         task = sys.stdin.read()
-    try:
-        if as_json and html is not None:
-            raise UserInputError("choose one of --json and --html")
-        with cli._progress(not as_json and _err.is_terminal) as progress:
-            result = build_context(
-                task,
-                path,
-                budget=budget,
-                model=model,
-                session=session,
-                k=k,
-                keep_outputs=keep_outputs,
-                progress=progress,
-            )
-        if html is not None:
-            page = render_html(result.pack, task=task, model=model, notes=result.notes)
-            _write(html, page)
-    except ContextosError as exc:
-        _err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
-    if as_json:
-        _out.print_json(json.dumps(result.report()))
-        return
-    for note in result.notes:
-        _err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    if as_json and html is not None:
+        raise UserInputError("choose one of --json and --html")
+    with progress(not as_json) as update:
+        result = build_context(
+            task,
+            path,
+            budget=budget,
+            model=model,
+            session=session,
+            k=k,
+            keep_outputs=keep_outputs,
+            progress=update,
+        )
+    if html is not None:
+        page = render_html(result.pack, task=task, model=model, notes=result.notes)
+        _write(html, page)
+    if not as_json:
+        for line in result.notes:
+            note(line)
     if html is not None:
         used, total = result.pack.used, result.pack.budget
-        _out.print(f"wrote {html} ({used:,} of {total:,} tokens)", highlight=False)
+        say(f"wrote {html} ({used:,} of {total:,} tokens)")
         return
-    _print_window(result.pack, model)
+    emit(result.report(), as_json, lambda: _print_window(result.pack, model))
 
 
 def _print_window(pack: Pack, model: str) -> None:
+    from rich.rule import Rule
+
     for message in pack.openai_messages():
-        _out.print(Rule(message["role"], align="left"))
-        _out.print(message["content"], markup=False, highlight=False)
-    _out.print(_table(pack))
-    _out.print(
+        out.print(Rule(message["role"], align="left"))
+        out.print(message["content"], markup=False, highlight=False)
+    out.print(_table(pack))
+    out.print(
         f"used {pack.used:,} of {pack.budget:,} tokens ({pack.utilization:.1%}) · "
         f"model {model} · counter {pack.counter}",
         highlight=False,
@@ -121,6 +114,9 @@ def _write(target: Path, page: str) -> None:
 
 
 def _table(pack: Pack) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_header=True, header_style="bold", title="layers")
     table.add_column("layer")
     table.add_column("status")

@@ -3,6 +3,7 @@
 ``contextos mcp [PATH]`` is short for ``contextos mcp serve [PATH]``: a first argument that is not
 a subcommand name goes to ``serve`` (a workspace directory literally named ``install`` needs
 ``./install``). In stdio mode stdout belongs to the protocol, so nothing else is printed there.
+Errors end through ``_output`` (one line on stderr, exit 2 for user mistakes).
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
-from contextos.errors import ContextosError
+from contextos.cli._output import emit, fail, handled, say, warn
+from contextos.errors import UserInputError
 
-__all__ = ["register"]
-
-_err = Console(stderr=True)
+__all__ = ["mcp_app", "register"]
 
 
 class Transport(StrEnum):
@@ -52,12 +51,13 @@ mcp_app = typer.Typer(
 )
 
 
-def _fail(exc: ContextosError) -> None:
-    _err.print(f"[red]error:[/red] {exc}", highlight=False)
-    raise typer.Exit(exc.exit_code)
+def register(app: typer.Typer) -> None:
+    """Add the ``mcp`` command group to ``app``."""
+    app.add_typer(mcp_app, name="mcp")
 
 
 @mcp_app.command()
+@handled()
 def serve(
     path: Annotated[
         Path, typer.Argument(help="Workspace root (default: current directory).")
@@ -76,25 +76,20 @@ def serve(
     from contextos.mcp_server.server import serve as run_server
 
     if transport is Transport.http and not _is_loopback(host):
-        _err.print(
-            f"[yellow]warning:[/yellow] serving on {host} without authentication: any host that "
-            "can reach it can read this workspace",
-            highlight=False,
+        warn(
+            f"serving on {host} without authentication: any host that "
+            "can reach it can read this workspace"
         )
     if transport is Transport.http:
         _announce(host, port)
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a clean stop
-    try:
-        stopped = run_server(
-            path,
-            transport="http" if transport is Transport.http else "stdio",
-            host=host,
-            port=port,
-            poll_seconds=poll_seconds,
-        )
-    except ContextosError as exc:
-        _fail(exc)
-        return
+    stopped = run_server(
+        path,
+        transport="http" if transport is Transport.http else "stdio",
+        host=host,
+        port=port,
+        poll_seconds=poll_seconds,
+    )
     if not stopped:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -116,8 +111,7 @@ def _announce(host: str, port: int) -> None:
         f'  Codex:        [mcp_servers.contextos] url = "{url}"   (~/.codex/config.toml)',
         "  Cursor:       " + json.dumps({"mcpServers": {"contextos": {"url": url}}}),
     ]
-    for line in lines:
-        _err.print(line, markup=False, highlight=False, soft_wrap=True)
+    say(*lines, stderr=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -130,6 +124,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @mcp_app.command()
+@handled()
 def install(
     client: Annotated[str, typer.Option(help="claude, cursor or codex.")],
     project: Annotated[
@@ -148,11 +143,7 @@ def install(
     """
     from contextos.mcp_server.install import apply, plan_install
 
-    try:
-        plan = plan_install(client, path, project=project)
-    except ContextosError as exc:
-        _fail(exc)
-        return
+    plan = plan_install(client, path, project=project)
     report: dict[str, Any] = {
         "client": plan.client,
         "path": str(plan.path),
@@ -163,38 +154,23 @@ def install(
         "notes": list(plan.notes),
     }
     if not plan.changed:
-        _emit(report, as_json, f"{plan.path} already runs contextos; nothing to change")
+        _report(report, as_json, f"{plan.path} already runs contextos; nothing to change")
         return
     if not as_json:
         typer.echo(plan.diff, nl=False)
     if not yes:
         if as_json or not sys.stdin.isatty():
-            _emit(report, as_json, None)
-            _err.print(
-                f"not writing {plan.path} without confirmation: re-run with --yes",
-                highlight=False,
-            )
-            raise typer.Exit(2)
+            _report(report, as_json, None)
+            raise UserInputError(f"not writing {plan.path} without confirmation: re-run with --yes")
         if not typer.confirm(f"Write {plan.path}?", default=False):
-            _err.print("nothing written", highlight=False)
-            raise typer.Exit(1)
-    try:
-        apply(plan)
-    except ContextosError as exc:
-        _fail(exc)
+            fail("nothing written", 1)
+    apply(plan)
     report["written"] = True
-    _emit(report, as_json, f"wrote {plan.path}")
+    _report(report, as_json, f"wrote {plan.path}")
 
 
-def _emit(report: dict[str, Any], as_json: bool, human: str | None) -> None:
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
-    elif human:
-        _err.print(human, highlight=False, markup=False, soft_wrap=True)
-        for note in report["notes"]:
-            _err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``mcp`` command group to ``app``."""
-    app.add_typer(mcp_app, name="mcp")
+def _report(report: dict[str, Any], as_json: bool, human: str | None) -> None:
+    """The install report: JSON on stdout, or ``human`` and the notes on stderr (stdout holds
+    only the diff)."""
+    lines = [human, *(f"note: {n}" for n in report["notes"])] if human else []
+    emit(report, as_json, lambda: say(*lines, stderr=True))
