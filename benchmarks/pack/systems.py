@@ -1,4 +1,4 @@
-"""The packers compared by ``pack.py``: how each system turns a ranking into a code context.
+"""The packers ``benchmarks.pack`` compares: how each system turns a ranking into a code context.
 
 Every system's output is a list of contextos code layers (``contextos.context.sources.
 code_layers``: one quoted data block per file, ``path:a-b (symbols)`` headers and fenced lines)
