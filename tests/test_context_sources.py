@@ -282,3 +282,32 @@ def test_rules_search_and_task_come_together(make_repo: RepoMaker, tmp_path: Pat
     assert status["rules:other/AGENTS.md"] == "excluded"
     assert status["code:pkg/core.py"] == status["task"] == "included"
     assert result.pack.used <= 8000 and result.state.work_paths[0] == "pkg/core.py"
+
+
+def test_rules_discovery_sees_only_what_the_walk_sees(make_repo: RepoMaker, tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "AGENTS.md"
+    outside.parent.mkdir()
+    outside.write_text("Rules from outside the repository.")
+    repo = make_repo(
+        {
+            ".gitignore": "third_party/\nout/\n",
+            ".contextosignore": "drafts/\n",
+            "AGENTS.md": "Root rules.",
+            "third_party/lib/AGENTS.md": "Rules of a git-ignored dependency.",
+            "out/gen/AGENTS.md": "Rules in git-ignored build output.",
+            "drafts/CLAUDE.md": "Rules the user hid from contextos.",
+            "big/AGENTS.md": "Too long. " * 8000,
+            "keys/AGENTS.md": "-----BEGIN PRIVATE KEY-----\nMIIEow\n-----END PRIVATE KEY-----\n",
+            "pkg/AGENTS.md": "Package rules.",
+            "pkg/.cursor/rules/api.mdc": "---\nalwaysApply: true\n---\nPackage cursor rule.",
+            "web/index.ts": "export {};\n",
+        }
+    )
+    (repo / "web" / "AGENTS.md").symlink_to(outside)
+    assert (repo / "third_party/lib/AGENTS.md").is_file()
+    rules = find_rules(repo)
+    assert [(r.path, r.scope, r.text) for r in rules] == [
+        ("AGENTS.md", "", "Root rules."),
+        ("pkg/.cursor/rules/api.mdc", "pkg", "Package cursor rule."),
+        ("pkg/AGENTS.md", "pkg", "Package rules."),
+    ]

@@ -19,7 +19,7 @@ from contextos.memory.portable import (
     parse_file,
     render_file,
 )
-from contextos.memory.redact import find_secrets
+from contextos.secrets import find_secrets
 from tests.conftest import HashingEmbedder
 
 times = st.datetimes(

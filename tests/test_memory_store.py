@@ -11,7 +11,7 @@ import pytest
 from contextos.errors import StoreError, UserInputError
 from contextos.memory import MemoryStore
 from contextos.memory.graph import edges, fact, relate, set_fact, unrelate
-from contextos.memory.redact import find_secrets, redact
+from contextos.secrets import find_secrets, redact
 from tests.conftest import HashingEmbedder
 
 

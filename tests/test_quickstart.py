@@ -51,6 +51,6 @@ def test_make_demo_indexes_and_searches_this_repository(default_model: Path) -> 
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert re.search(r"indexed .*: \d+ files", out)
-    assert "src/contextos/code/walk.py" in out
+    assert "src/contextos/walk.py" in out
     assert "fusion.py" in out
     assert re.search(r"used [\d,]+ of 4,000 tokens", out)

@@ -22,9 +22,9 @@ from contextos.code.schema import MIGRATIONS
 from contextos.code.search import SearchConfig, search
 from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
-from contextos.errors import PathOutsideRootError, UserInputError
+from contextos.errors import UserInputError
 from contextos.home import workspace_db_path
-from contextos.paths import workspace_root
+from contextos.paths import confine, workspace_root
 from contextos.settings import Settings, load_settings
 from contextos.store.db import Closing, connect
 from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
@@ -240,16 +240,9 @@ class Workspace(Closing):
         }
 
     def resolve_path(self, path: str) -> Path:
-        """Resolve a user- or model-supplied path inside the root, or raise a clear error."""
-        if "\x00" in path:
-            raise UserInputError("path contains a NUL byte")
-        candidate = Path(path)
-        full = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
-        if not full.is_relative_to(self.root):
-            raise PathOutsideRootError(
-                f"path {path!r} is outside the workspace root {self.root}; use a path inside it"
-            )
-        return full
+        """Resolve a user- or model-supplied path inside the root, or raise a clear error
+        (``contextos.paths.confine``)."""
+        return confine(self.root, path)
 
     def close(self) -> None:
         if self._conn is not None:

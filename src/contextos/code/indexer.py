@@ -32,12 +32,12 @@ import numpy as np
 from contextos.code.analyze import Analysis, analyze_args
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.code.snapshots import bump_generation
-from contextos.code.walk import WalkedFile, classify_content, is_test_path, walk
 from contextos.embed.protocol import Embedder
 from contextos.errors import IndexCancelled
 from contextos.settings import Settings
 from contextos.store.db import transaction
 from contextos.types import Chunk, IndexSummary
+from contextos.walk import WalkedFile, classify_content, is_test_path, walk
 
 __all__ = ["Progress", "embed_text", "run_index", "verify_index"]
 

@@ -6,12 +6,14 @@ mentioned, read, edited or found). Files are packed root first, so more specific
 later and win, as in Codex. Cursor rules (``.cursor/rules/*.mdc`` or ``*.md``, under any
 directory) follow their front matter: ``alwaysApply: true``; ``globs`` matched against the work
 paths; a ``description`` only, when the task shares a word with it; otherwise only when the task
-names the rule as ``@name``. Left out: ``.cursorrules`` (deprecated) and user-level rule files.
+names the rule as ``@name``. Files are found by the one walker (``contextos.walk``), so a rules
+file the walk does not see (git-ignored, ``.contextosignore``-d, vendored, a symlink out of the
+root, over 64 KiB, holding a private key) is not used. Left out: ``.cursorrules`` (deprecated)
+and user-level rule files.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +23,13 @@ import pathspec
 
 from contextos.context.compress import density
 from contextos.context.layers import Condition, Layer, State
+from contextos.walk import text_files
 
 __all__ = ["RuleFile", "applies", "find_rules", "rule_layers"]
 
 RULE_NAMES = ("AGENTS.md", "CLAUDE.md")
-_SKIP = {"node_modules", "__pycache__", "venv", "dist", "build", "target", "vendor"}
+_CURSOR_RULES = "/.cursor/rules/"
 _MAX_BYTES = 64 * 1024
-_MAX_DIRS = 20_000
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?", re.S)
 _WORD = re.compile(r"[a-z][a-z0-9]{3,}")
 
@@ -48,38 +50,29 @@ class RuleFile:
         return PurePosixPath(self.path).stem
 
 
+def _cursor_scope(rel: str) -> str | None:
+    """The directory a Cursor rule at ``rel`` governs, or ``None`` if ``rel`` is not one."""
+    head, sep, _ = f"/{rel}".partition(_CURSOR_RULES)
+    return head.lstrip("/") if sep and rel.endswith((".mdc", ".md")) else None
+
+
+def _is_rules_file(rel: str) -> bool:
+    return _cursor_scope(rel) is not None or rel.rpartition("/")[2] in RULE_NAMES
+
+
 def find_rules(root: Path) -> list[RuleFile]:
-    """Every rules file under ``root``, shallowest directory first."""
+    """Every rules file the walk of ``root`` sees, shallowest directory first."""
     found: list[RuleFile] = []
-    for n, (current, dirs, files) in enumerate(os.walk(root)):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP and (d == ".cursor" or d[0] != "."))
-        if n > _MAX_DIRS:
-            break
-        rel = Path(current).relative_to(root).as_posix()
-        rel = "" if rel == "." else rel
-        parts = rel.split("/")
-        if parts[-2:] == [".cursor", "rules"] or ".cursor/rules/" in rel:
-            scope = rel.split("/.cursor/")[0] if "/.cursor/" in rel else ""
-            for name in sorted(files):
-                if name.endswith((".mdc", ".md")):
-                    found += _read(root, f"{rel}/{name}", scope, cursor=True)
+    for file in text_files(root, max_file_bytes=_MAX_BYTES, wanted=_is_rules_file):
+        scope = _cursor_scope(file.rel)
+        if scope is not None:
+            found.append(_cursor_rule(file.rel, scope, file.text))
         else:
-            for name in RULE_NAMES:
-                if name in files:
-                    found += _read(root, f"{rel}/{name}" if rel else name, rel, cursor=False)
+            found.append(RuleFile(file.rel, file.rel.rpartition("/")[0], file.text.strip()))
     return sorted(found, key=lambda r: (r.scope.count("/") + bool(r.scope), r.scope, r.path))
 
 
-def _read(root: Path, rel: str, scope: str, *, cursor: bool) -> list[RuleFile]:
-    path = root / rel
-    try:
-        if path.stat().st_size > _MAX_BYTES:
-            return []
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    if not cursor:
-        return [RuleFile(rel, scope, text.strip())]
+def _cursor_rule(rel: str, scope: str, text: str) -> RuleFile:
     meta: dict[str, str] = {}
     match = _FRONT.match(text)
     if match:
@@ -89,16 +82,14 @@ def _read(root: Path, rel: str, scope: str, *, cursor: bool) -> list[RuleFile]:
                 meta[key.strip()] = value.strip().strip("\"'")
         text = text[match.end() :]
     globs = tuple(g.strip().strip("\"'") for g in meta.get("globs", "").strip("[]").split(","))
-    return [
-        RuleFile(
-            rel,
-            scope,
-            text.strip(),
-            always=meta.get("alwaysApply", "").lower() == "true",
-            globs=tuple(g for g in globs if g),
-            description=meta.get("description", ""),
-        )
-    ]
+    return RuleFile(
+        rel,
+        scope,
+        text.strip(),
+        always=meta.get("alwaysApply", "").lower() == "true",
+        globs=tuple(g for g in globs if g),
+        description=meta.get("description", ""),
+    )
 
 
 def _under(path: str, scope: str) -> str | None:

@@ -1,9 +1,10 @@
 """``read_file`` for models: a line range of a text file, confined to the workspace root.
 
-Refused, each with a message that says what to do instead: paths that leave the root (``..``,
-absolute paths elsewhere, symlinks that lead out), missing files, directories, binary files and
-files that hold a private key or have a secret-looking name (``.env``, ``id_rsa``...). A read
-returns at most ``MAX_LINES`` lines and ``MAX_CHARS`` characters and says where to continue.
+Refused, each with a message that says what to do instead: paths that leave the root
+(``contextos.paths.confine``), missing files, directories, binary files, and secret files as
+``contextos.secrets`` defines them (a secret-looking name, or a private key anywhere in the file,
+not only in the range asked for): the same files the indexer refuses. A read returns at most
+``MAX_LINES`` lines and ``MAX_CHARS`` characters and says where to continue.
 Left out: writing, and reading anything the workspace root does not contain.
 """
 
@@ -12,50 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from contextos.code.walk import classify_content
-from contextos.errors import PathOutsideRootError, UserInputError
+from contextos.errors import UserInputError
 from contextos.mcp_server.models import FileText
+from contextos.paths import confine
+from contextos.secrets import holds_private_key, is_secret_file_name
+from contextos.walk import classify_content
 
-__all__ = ["MAX_CHARS", "MAX_LINES", "confine", "read_range"]
+__all__ = ["MAX_CHARS", "MAX_LINES", "read_range"]
 
 MAX_LINES = 2000
 MAX_CHARS = 100_000
 _HEAD = 8192
-_SECRET_NAMES = (
-    ".env",
-    ".netrc",
-    ".npmrc",
-    ".pypirc",
-    "id_rsa",
-    "id_dsa",
-    "id_ecdsa",
-    "id_ed25519",
-)
-_SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".tfstate")
-
-
-def confine(root: Path, path: str) -> Path:
-    """``path`` resolved inside ``root`` (a resolved directory), or a clear refusal."""
-    if not path.strip():
-        raise UserInputError("empty path: give a file path relative to the workspace root")
-    if "\x00" in path:
-        raise UserInputError("path contains a NUL byte")
-    raw = Path(path)
-    full = (raw if raw.is_absolute() else root / raw).resolve()
-    if full.is_relative_to(root):
-        return full
-    if raw.is_absolute():
-        why = f"absolute path {path!r} is outside the workspace root {root}"
-    elif ".." in raw.parts:
-        why = f"path {path!r} climbs out of the workspace root {root} with '..'"
-    else:
-        why = f"path {path!r} is a symlink (or passes through one) that leads outside {root}"
-    raise PathOutsideRootError(f"{why}; only files inside the workspace can be read")
-
-
-def _is_secret_name(name: str) -> bool:
-    lower = name.lower()
-    return lower in _SECRET_NAMES or lower.startswith(".env.") or lower.endswith(_SECRET_SUFFIXES)
 
 
 def read_range(root: Path, path: str, start_line: int = 1, end_line: int | None = None) -> FileText:
@@ -70,7 +38,7 @@ def read_range(root: Path, path: str, start_line: int = 1, end_line: int | None 
         raise UserInputError(f"{rel!r} is a directory: give a file path (search_code lists files)")
     if not full.is_file():
         raise UserInputError(f"no such file: {rel!r} (paths are relative to {root})")
-    if _is_secret_name(full.name):
+    if is_secret_file_name(full.name):
         raise UserInputError(f"{rel!r} looks like a secrets file; it is not read through MCP")
     try:
         with open(full, "rb") as handle:
@@ -90,6 +58,8 @@ def _collect(handle: BinaryIO, rel: str, start: int, end: int | None) -> FileTex
     capped = False
     total = 0
     for total, raw in enumerate(handle, start=1):
+        if holds_private_key(raw):
+            raise UserInputError(f"{rel!r} holds a private key; it is not read through MCP")
         if capped or not start <= total <= last:
             continue
         line = raw.decode("utf-8", errors="replace")
@@ -101,8 +71,6 @@ def _collect(handle: BinaryIO, rel: str, start: int, end: int | None) -> FileTex
     if total and start > total:
         raise UserInputError(f"start_line {start} is past the end of {rel!r} ({total} lines)")
     text = "".join(lines)
-    if classify_content(rel, text.encode("utf-8", errors="replace")) == "secret":
-        raise UserInputError(f"{rel!r} holds a private key; it is not read through MCP")
     stop = start + len(lines) - 1 if lines else 0
     more = stop < (total if end is None else min(end, total))
     return FileText(

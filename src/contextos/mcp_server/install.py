@@ -24,9 +24,9 @@ refused, not overwritten.
 The environment at install time: a client does not necessarily pass ours on. Codex starts stdio
 servers with a cleared environment plus a fixed list (HOME, PATH, ...) plus the names in
 ``env_vars`` (openai/codex#5246), so a Codex entry lists every ``CONTEXTOS_*`` name set now, names
-only. JSON entries get ``"env": {NAME: value}``, except values whose name looks like a secret
-(never written to a file) and, in project files (shared with a team), values that are paths on
-this machine; both are reported in ``plan.notes`` instead.
+only. JSON entries get ``"env": {NAME: value}``, except secrets (a secret-looking name or value,
+``contextos.secrets.is_secret_env``; never written to a file) and, in project files (shared with
+a team), values that are paths on this machine; both are reported in ``plan.notes`` instead.
 
 Project files avoid this machine's paths where the client allows it. The command is
 ``contextos`` when PATH finds this very installation, else the absolute script (with a note).
@@ -60,6 +60,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from contextos.errors import UserInputError
+from contextos.secrets import is_secret_env
 
 __all__ = [
     "CLIENTS",
@@ -76,9 +77,6 @@ CLIENTS: tuple[str, ...] = ("claude", "cursor", "codex")
 SERVER_NAME = "contextos"
 ENV_PREFIX = "CONTEXTOS_"
 CODEX_STARTUP_TIMEOUT_SEC = 30
-_SECRET_WORDS = frozenset(
-    {"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "CREDENTIAL", "CREDENTIALS"}
-)
 _PATH_WORDS = frozenset({"HOME", "DIR", "PATH", "FILE", "ROOT"})
 
 
@@ -144,11 +142,6 @@ def config_path(client: str, *, project: bool, root: Path, home: Path | None = N
         codex_home = os.environ.get("CODEX_HOME")
         return (Path(codex_home) if codex_home else home / ".codex") / "config.toml"
     raise UserInputError(f"unknown client {client!r}: use one of {', '.join(CLIENTS)}")
-
-
-def _looks_secret(name: str) -> bool:
-    """A name with a word like KEY, TOKEN or PASSWORD: its value is never written to a file."""
-    return bool(_SECRET_WORDS & set(name.upper().split("_")))
 
 
 def _is_local_path(name: str, value: str) -> bool:
@@ -224,7 +217,7 @@ def _shared_command(
 
 def _json_env(ours: dict[str, str], path: Path, project: bool, notes: list[str]) -> dict[str, str]:
     """The ``env`` values a JSON entry may carry; what is held back is explained in ``notes``."""
-    secrets = [name for name in ours if _looks_secret(name)]
+    secrets = [name for name in ours if is_secret_env(name, ours[name])]
     local = [n for n in ours if project and n not in secrets and _is_local_path(n, ours[n])]
     if secrets:
         notes.append(

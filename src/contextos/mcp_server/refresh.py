@@ -154,7 +154,7 @@ class Refresher:
         return "ready (lexical only)"
 
     def _fingerprint(self, ws: Workspace) -> str:
-        from contextos.code.walk import walk
+        from contextos.walk import walk
 
         walked = walk(self.root, max_file_bytes=ws.settings.max_file_bytes)
         digest = hashlib.sha256()

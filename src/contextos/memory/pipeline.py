@@ -23,7 +23,7 @@ from contextos.llm.protocol import LLM, Message
 from contextos.memory.models import NO_MEMORY, MemoryEvaluation, MemoryExtraction, MemoryUpdate
 from contextos.memory.prompts import render
 from contextos.memory.records import DEFAULT_TAG, Memory, slugify_tag
-from contextos.memory.redact import redact
+from contextos.secrets import redact
 
 __all__ = [
     "Candidate",

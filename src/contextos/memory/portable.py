@@ -36,8 +36,8 @@ from typing import Any
 from contextos.errors import UserInputError
 from contextos.memory import changes
 from contextos.memory.records import Memory, check_scope, check_score, check_tag, from_iso
-from contextos.memory.redact import refuse_secrets
 from contextos.memory.store import MemoryStore
+from contextos.secrets import refuse_secrets
 
 __all__ = [
     "AGENTS_FILE",

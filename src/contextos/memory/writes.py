@@ -28,9 +28,9 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.redact import redact, refuse_secrets
 from contextos.memory.rows import bump_generation, new_id
 from contextos.memory.tokens import keywords
+from contextos.secrets import redact, refuse_secrets
 from contextos.store.db import transaction
 
 __all__ = ["EMBED_BATCH", "backfill_embeddings", "build_memory", "embed_memories"]
