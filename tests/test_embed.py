@@ -487,7 +487,7 @@ def test_offline_mode_skips_the_hub_without_a_warning() -> None:
 
 def test_explicit_model2vec_hub_name_while_offline_raises() -> None:
     with pytest.raises(EmbeddingError, match="CONTEXTOS_OFFLINE is set"):
-        resolve_embedder(Settings(embedder="model2vec:minishlab/potion-base-8M"))
+        resolve_embedder(Settings(embedder="model2vec:minishlab/potion-base-8M", offline=True))
 
 
 def test_explicit_model2vec_path_that_does_not_exist_raises(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ wrapped at the boundary where they happen. Messages say what happened and what t
     │   ├── PathOutsideRootError   a path that escapes the workspace root
     │   └── UnknownIdError         no record with that id (a memory, a session)
     ├── StoreError             the SQLite store failed or is corrupt
-    ├── IndexError_            indexing could not complete (named to avoid the builtin)
-    │   └── IndexCancelled         a run was stopped on request (what it committed is whole)
+    ├── IndexCancelled         an index run was stopped on request (what it committed is whole)
     ├── EmbeddingError         an embedder could not be loaded or failed to embed
     │   └── EmbeddingServerError   an embeddings HTTP server gave a bad or no answer
     └── ModelError             a chat model call failed (network, auth, rate limit) after retries
@@ -25,7 +24,6 @@ __all__ = [
     "EmbeddingError",
     "EmbeddingServerError",
     "IndexCancelled",
-    "IndexError_",
     "ModelError",
     "ModelOutputError",
     "PathOutsideRootError",
@@ -71,11 +69,7 @@ class StoreError(ContextosError):
     """The SQLite store failed; wraps ``sqlite3.Error``."""
 
 
-class IndexError_(ContextosError):
-    """Indexing could not complete."""
-
-
-class IndexCancelled(IndexError_):
+class IndexCancelled(ContextosError):
     """An index run was stopped on request between batches; every file it committed is whole,
     and the next run picks up the rest."""
 

@@ -1,8 +1,10 @@
 """Where contextos keeps its state. This module is the only owner of the home directory.
 
 ``$CONTEXTOS_HOME`` (default ``~/.contextos``) holds one SQLite database per workspace under
-``workspaces/``, cached models under ``models/`` and shared caches under ``cache/``. Nothing is
-created at import; callers ask for a directory and it is created then.
+``workspaces/``, the user's memories in ``memory.db``, agent sessions in ``sessions.db``, cached
+models under ``models/`` and shared caches (the embedding cache) under ``cache/``. Every path
+into it is built here. Nothing is created at import; callers ask for a path and its directory is
+created then.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["cache_dir", "contextos_home", "models_dir", "workspace_db_path"]
+__all__ = [
+    "cache_dir",
+    "contextos_home",
+    "memory_db_path",
+    "models_dir",
+    "sessions_db_path",
+    "user_config_path",
+    "workspace_db_path",
+]
 
 
 def contextos_home() -> Path:
@@ -42,3 +52,18 @@ def workspace_db_path(root: Path) -> Path:
     digest = hashlib.sha256(resolved.encode()).hexdigest()[:12]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", root.resolve().name or "root")[:40]
     return _ensure(contextos_home() / "workspaces") / f"{name}-{digest}.db"
+
+
+def memory_db_path() -> Path:
+    """The user's memory database (its directory is created on demand)."""
+    return _ensure(contextos_home()) / "memory.db"
+
+
+def sessions_db_path() -> Path:
+    """The database of agent sessions and their events (its directory is created on demand)."""
+    return _ensure(contextos_home()) / "sessions.db"
+
+
+def user_config_path() -> Path:
+    """The user's settings file (``config.toml``; read if present, never created here)."""
+    return contextos_home() / "config.toml"

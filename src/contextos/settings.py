@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contextos.errors import ConfigError
-from contextos.home import contextos_home
+from contextos.home import user_config_path
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "load_settings", "settings_markdown"]
 
 
 class Settings(BaseModel):
@@ -42,6 +42,13 @@ class Settings(BaseModel):
         None, description="API key for the embeddings server (env CONTEXTOS_EMBED_API_KEY)."
     )
     embed_batch_size: int = Field(256, ge=1, description="Texts per embedding request/batch.")
+    offline: bool = Field(
+        False,
+        description=(
+            "Never ask a model hub for an embedding model ('auto' then uses a cached or "
+            "locally built model). HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE count as well."
+        ),
+    )
     max_file_bytes: int = Field(
         1024 * 1024, ge=1, description="Files larger than this are skipped (default 1 MiB)."
     )
@@ -98,7 +105,7 @@ def _from_env() -> dict[str, Any]:
 def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     """Build ``Settings`` from all layers; ``overrides`` with value ``None`` are ignored."""
     layers: list[tuple[str, dict[str, Any]]] = [
-        (str(contextos_home() / "config.toml"), _read_toml(contextos_home() / "config.toml")),
+        (str(user_config_path()), _read_toml(user_config_path())),
     ]
     if root is not None:
         layers.append((str(root / ".contextos.toml"), _read_toml(root / ".contextos.toml")))
@@ -116,3 +123,30 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid setting {key!r}: {first['msg']}") from exc
+
+
+def settings_markdown() -> str:
+    """``docs/settings.md``, generated from ``Settings`` so the table cannot drift (a test
+    regenerates it: ``python -m contextos.settings > docs/settings.md``)."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `contextos.settings.Settings`; do not edit by hand.",
+        "",
+        "Layers, later wins: defaults → `$CONTEXTOS_HOME/config.toml` → `<root>/.contextos.toml` "
+        "→ environment (`CONTEXTOS_<KEY>`) → command-line flags. Unknown keys and bad values are "
+        "errors naming the key and the file. The one variable outside these layers is "
+        "`CONTEXTOS_HOME` (default `~/.contextos`), which says where the user file lives.",
+        "",
+        "| key | environment | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = "(none)" if field.default is None else f"`{field.default!r}`"
+        description = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `{name}` | `{_ENV_PREFIX}{name.upper()}` | {default} | {description} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(settings_markdown())

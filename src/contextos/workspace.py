@@ -70,18 +70,18 @@ class Workspace(Closing):
         self, progress: Progress | None = None, *, build: BuildMode = "wait"
     ) -> Embedder | None:
         """The embedder, resolved once (``build`` says whether to wait for a model build; see
-        ``resolve_embedder``). While the model is still pending, later calls look again."""
+        ``resolve_embedder``; the model sits behind the embedding cache). While the model is
+        still pending, later calls look again."""
         if not self._embedder_resolved:
-            from contextos.embed.cache import CachedEmbedder
-            from contextos.embed.resolve import model_pending, resolve_embedder
+            from contextos.embed.resolve import model_pending, open_embedder
 
-            inner, warnings = resolve_embedder(self.settings, progress=progress, build=build)
+            embedder, warnings = open_embedder(self.settings, progress=progress, build=build)
             self.warnings.extend(w for w in warnings if w not in self.warnings)
-            if inner is None and (
+            if embedder is None and (
                 build == "no" or (build == "background" and model_pending(self.settings))
             ):
                 return None  # not yet: ask again next time
-            self._embedder = CachedEmbedder(inner) if inner is not None else None
+            self._embedder = embedder
             self._embedder_resolved = True
         return self._embedder
 

@@ -41,11 +41,11 @@ def register(app: typer.Typer) -> None:
 def _store(*, vectors: bool = False, llm: LLM | None = None) -> MemoryStore:
     embedder = None
     if vectors:
-        from contextos.embed.resolve import model_pending, resolve_embedder
+        from contextos.embed.resolve import model_pending, open_embedder
         from contextos.settings import load_settings
 
-        settings = load_settings()
-        embedder, warnings = resolve_embedder(settings, build="background")
+        settings = load_settings()  # the user's settings: memories belong to no one workspace
+        embedder, warnings = open_embedder(settings, build="background")
         for warning in warnings:
             warn(warning)
         if embedder is None and model_pending(settings):

@@ -31,11 +31,10 @@ import numpy as np
 
 from contextos.code.analyze import Analysis, analyze_args
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
-from contextos.code.snapshots import bump_generation
 from contextos.embed.protocol import Embedder
 from contextos.errors import IndexCancelled
 from contextos.settings import Settings
-from contextos.store.db import transaction
+from contextos.store.db import bump_generation, transaction
 from contextos.types import Chunk, IndexSummary
 from contextos.walk import WalkedFile, classify_content, is_test_path, walk
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from contextos.code.vectors import VectorIndex
 from contextos.retrieval.bm25 import Bm25Index
+from contextos.store.db import generation
 
-__all__ = ["Snapshots", "bump_generation", "generation", "index_running"]
+__all__ = ["Snapshots", "index_running"]
 
 _FTS = {"chunks": "chunks_fts", "files": "files_fts"}
 STALE_S = 5.0
@@ -38,19 +39,6 @@ def index_running(db_path: Path) -> bool:
     except OSError:
         return False
     return False
-
-
-def generation(conn: sqlite3.Connection) -> str:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-    return str(row[0]) if row else "0"
-
-
-def bump_generation(conn: sqlite3.Connection) -> None:
-    """Call inside a write transaction that changed chunks, files or vectors."""
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key)"
-        " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-    )
 
 
 class Snapshots:

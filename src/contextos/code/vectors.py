@@ -20,12 +20,12 @@ class VectorIndex:
     """Chunk ids and their vectors, kept in step with the database."""
 
     def __init__(self) -> None:
-        self._generation: str | None = None
+        self._generation: int | None = None
         self._loaded = False
         self._ids: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self._matrix: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
 
-    def check(self, generation: str) -> None:
+    def check(self, generation: int) -> None:
         """Drop the loaded matrix if the index generation moved on."""
         if generation != self._generation:
             self._loaded = False

@@ -40,7 +40,7 @@ from contextos.context.sources import (
 from contextos.context.tools import DEFAULT_TOOLS, ToolSpec, tool_layers
 from contextos.embed.protocol import Embedder
 from contextos.errors import UserInputError
-from contextos.home import contextos_home
+from contextos.home import memory_db_path
 from contextos.settings import Settings
 from contextos.types import SearchHit
 from contextos.workspace import Workspace
@@ -143,11 +143,9 @@ def recall_memories(
     task: str, embedder: Embedder | None, *, k: int = 8, path: Path | None = None
 ) -> tuple[list[MemoryItem], list[str]]:
     """Memories for ``task`` from the user's memory store, or none and a note saying why."""
-    try:
-        from contextos.memory import MemoryStore
-    except ImportError:
-        return [], ["memory engine not installed: no memories recalled"]
-    target = path or contextos_home() / "memory.db"
+    from contextos.memory import MemoryStore
+
+    target = path or memory_db_path()
     if not target.exists():
         return [], ["no memory store yet (nothing remembered): no memories recalled"]
     with MemoryStore.open(target, embedder=embedder) as store:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from contextos.context.schema import MIGRATIONS
 from contextos.errors import UserInputError
-from contextos.home import contextos_home
+from contextos.home import sessions_db_path
 from contextos.store.db import Closing, connect, transaction
 
 __all__ = ["Compaction", "Event", "EventRole", "SessionStore", "check_session_id"]
@@ -68,8 +68,8 @@ class SessionStore(Closing):
 
     @classmethod
     def open(cls, path: Path | None = None) -> SessionStore:
-        """Open (creating and migrating) the store; default ``contextos_home()/sessions.db``."""
-        target = path if path is not None else contextos_home() / "sessions.db"
+        """Open (creating and migrating) the store; default ``home.sessions_db_path()``."""
+        target = path if path is not None else sessions_db_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         return cls(connect(target, MIGRATIONS), target)
 

@@ -3,8 +3,9 @@
 ``CachedEmbedder(inner)`` answers from one SQLite table keyed by (embedder name, sha256 of the
 text) and asks ``inner`` only for texts it has never seen, so re-indexing, switching branches or
 indexing a second checkout re-embeds nothing. Safe for concurrent processes: WAL journal,
-``busy_timeout``, each write one short transaction, and a race that computes the same vector
-twice stores it once. Leaves out eviction: rows are ~1 KiB and the file can be deleted at will.
+``busy_timeout``, each write one short transaction (opened by ``store.db`` like every database
+here), and a race that computes the same vector twice stores it once. Leaves out eviction:
+rows are ~1 KiB and the file can be deleted at will.
 
 Schema (migration 1)::
 
@@ -22,7 +23,7 @@ import hashlib
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ import numpy as np
 from contextos.embed.protocol import Embedder, Vectors
 from contextos.errors import StoreError
 from contextos.home import cache_dir
+from contextos.store.db import Migration, connect, transaction
 
 __all__ = ["CACHE_FILE", "CachedEmbedder"]
 
@@ -40,32 +42,15 @@ _LOOKUP_CHUNK = 500
 
 
 def _migration_1(conn: sqlite3.Connection) -> None:
+    """The embedding table (``IF NOT EXISTS``: caches of earlier versions already have it)."""
     conn.execute(
-        "CREATE TABLE embedding (model TEXT NOT NULL, text_sha256 BLOB NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS embedding (model TEXT NOT NULL, text_sha256 BLOB NOT NULL, "
         "vector BLOB NOT NULL, PRIMARY KEY (model, text_sha256)) WITHOUT ROWID"
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1,)
-"""Numbered by position (1-based); applied once each, recorded in ``PRAGMA user_version``."""
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
-            migrate(conn)
-            conn.execute(f"PRAGMA user_version = {number}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return conn
+MIGRATIONS: tuple[Migration, ...] = (_migration_1,)
+"""Numbered by position (1-based); ``store.db.connect`` applies and records them."""
 
 
 class CachedEmbedder:
@@ -135,7 +120,7 @@ class CachedEmbedder:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = _open(self.path)
+            self._conn = connect(self.path, MIGRATIONS)
         return self._conn
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, Vectors]:
@@ -164,10 +149,5 @@ class CachedEmbedder:
             (self.name, key, np.ascontiguousarray(vec, dtype="<f4").tobytes())
             for key, vec in vectors.items()
         ]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             conn.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?)", rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise

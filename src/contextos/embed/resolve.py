@@ -4,8 +4,9 @@
 
 1. a model already in ``models_dir()``: the hub model saved there earlier, else the local build;
 2. the published static code model ``minishlab/potion-code-16M``: from the Hugging Face cache
-   (even offline), else downloaded if the hub answers within 2 s; not downloaded when
-   ``CONTEXTOS_OFFLINE`` or ``HF_HUB_OFFLINE`` is set. It is then copied into ``models_dir()``;
+   (even offline), else downloaded if the hub answers within 2 s; not downloaded when the
+   ``offline`` setting (``CONTEXTOS_OFFLINE``) or ``HF_HUB_OFFLINE`` is set. It is then copied
+   into ``models_dir()``;
 3. a static model distilled once on this machine from all-MiniLM-L6-v2 (``distill.py``):
    ``build="wait"`` builds it (or joins the build that runs) and waits; ``"background"`` starts
    the build (unless the last one failed) and returns ``(None, [])`` at once, so nothing waits
@@ -15,8 +16,9 @@
 
 Explicit settings (``model2vec:<name-or-path>``, ``sentence-transformers:<name-or-path>``,
 ``openai:<model>``) load exactly what was asked for and raise ``EmbeddingError`` if they cannot;
-``none`` is lexical-only without a warning; anything else is a ``ConfigError``. Leaves out the
-embedding cache: callers wrap the result in ``CachedEmbedder``.
+``none`` is lexical-only without a warning; anything else is a ``ConfigError``.
+``open_embedder`` is what the rest of contextos calls: the resolved model behind the persistent
+embedding cache (``CachedEmbedder``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ __all__ = [
     "model_on_disk",
     "model_pending",
     "model_pending_note",
+    "open_embedder",
     "resolve_embedder",
 ]
 
@@ -104,7 +107,7 @@ def resolve_embedder(
     if spec == "none":
         return None, []
     if spec == "auto":
-        return _resolve_auto(progress, build, _builder or _default_builder)
+        return _resolve_auto(settings.offline, progress, build, _builder or _default_builder)
     scheme, sep, arg = spec.partition(":")
     if not sep or not arg or scheme not in _SCHEMES:
         raise ConfigError(
@@ -112,7 +115,7 @@ def resolve_embedder(
             "'sentence-transformers:<name-or-path>' or 'openai:<model>'"
         )
     if scheme == "model2vec":
-        return StaticEmbedder.load(_model2vec_dir(arg, progress)), []
+        return StaticEmbedder.load(_model2vec_dir(arg, progress, settings.offline)), []
     if scheme == "sentence-transformers":
         from contextos.embed.sentence import SentenceTransformerEmbedder
 
@@ -126,6 +129,17 @@ def resolve_embedder(
         batch_size=settings.embed_batch_size,
     )
     return embedder, []
+
+
+def open_embedder(
+    settings: Settings, *, progress: Progress | None = None, build: BuildMode = "wait"
+) -> tuple[Embedder | None, list[str]]:
+    """The one way contextos builds its embedder: ``resolve_embedder`` behind the embedding
+    cache, so every caller (workspaces, the memory commands) shares vectors of equal text."""
+    from contextos.embed.cache import CachedEmbedder
+
+    inner, warnings = resolve_embedder(settings, progress=progress, build=build)
+    return (CachedEmbedder(inner) if inner is not None else None), warnings
 
 
 def model_on_disk() -> bool:
@@ -150,7 +164,7 @@ def model_pending_note() -> str:
 
 
 def _resolve_auto(
-    progress: Progress | None, build: BuildMode, builder: Builder
+    offline: bool, progress: Progress | None, build: BuildMode, builder: Builder
 ) -> tuple[Embedder | None, list[str]]:
     warnings: list[str] = []
     for dirname in (_slug(HUB_MODEL), LOCAL_MODEL):
@@ -162,9 +176,9 @@ def _resolve_auto(
                 warnings.append(str(exc))
     if build == "no":
         return None, warnings
-    if _offline_reason() is None or _in_hf_cache(HUB_MODEL):
+    if _offline_reason(offline) is None or _in_hf_cache(HUB_MODEL):
         try:
-            return StaticEmbedder.load(_fetch_hub_model(HUB_MODEL, progress)), warnings
+            return StaticEmbedder.load(_fetch_hub_model(HUB_MODEL, progress, offline)), warnings
         except EmbeddingError as exc:
             warnings.append(str(exc))
     local = models_dir() / LOCAL_MODEL
@@ -195,7 +209,7 @@ def _resolve_auto(
     return None, warnings
 
 
-def _model2vec_dir(arg: str, progress: Progress | None) -> Path:
+def _model2vec_dir(arg: str, progress: Progress | None, offline: bool) -> Path:
     """A local directory for ``model2vec:<arg>``: ``arg`` itself if it is a path, else the hub
     model copied into ``models_dir()`` (fetched once)."""
     path = Path(arg).expanduser()
@@ -204,15 +218,19 @@ def _model2vec_dir(arg: str, progress: Progress | None) -> Path:
             raise EmbeddingError(f"model2vec model directory {path} does not exist")
         return path
     cached = models_dir() / _slug(arg)
-    return cached if is_model2vec_dir(cached) else _fetch_hub_model(arg, progress)
+    return cached if is_model2vec_dir(cached) else _fetch_hub_model(arg, progress, offline)
 
 
 def _slug(hub_name: str) -> str:
     return hub_name.replace("/", "--")
 
 
-def _offline_reason() -> str | None:
-    for var in ("CONTEXTOS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+def _offline_reason(offline: bool) -> str | None:
+    """Why not to ask the hub: the ``offline`` setting, or the Hugging Face libraries' own
+    offline variables (which those libraries read themselves; we only honour them early)."""
+    if offline:
+        return "CONTEXTOS_OFFLINE is set"
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         if os.environ.get(var, "").strip().lower() in _TRUE:
             return f"{var} is set"
     return None
@@ -258,14 +276,14 @@ def hub_unreachable_reason(hub_name: str, timeout: float = HUB_TIMEOUT_S) -> str
     return outcome[0] if outcome else silent
 
 
-def _fetch_hub_model(hub_name: str, progress: Progress | None) -> Path:
+def _fetch_hub_model(hub_name: str, progress: Progress | None, offline: bool) -> Path:
     """Load ``hub_name`` from the HF cache or the hub and save it atomically under
     ``models_dir()``; return that directory. ``EmbeddingError`` when offline or unreachable."""
     dest = models_dir() / _slug(hub_name)
     if is_model2vec_dir(dest):
         return dest
     if not _in_hf_cache(hub_name):
-        reason = _offline_reason() or hub_unreachable_reason(hub_name)
+        reason = _offline_reason(offline) or hub_unreachable_reason(hub_name)
         if reason is not None:
             raise EmbeddingError(f"not fetching {hub_name} from the Hugging Face hub: {reason}")
     stage = f"download {hub_name}"

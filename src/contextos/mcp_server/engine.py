@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, TypeVar
 from contextos.errors import UserInputError
 from contextos.mcp_server.models import (
     CodeHit,
-    ContextResult,
     FileMatch,
     FileSpan,
     FileText,
@@ -25,6 +24,7 @@ from contextos.mcp_server.models import (
     IndexStatus,
     MemoryList,
     MemoryRecord,
+    PackedContext,
     RecalledMemory,
     RecallResult,
     SearchResult,
@@ -52,10 +52,10 @@ class Engine:
         self, root: Path | str, *, poll_seconds: float = 2.0, memory_path: Path | None = None
     ) -> None:
         self.root = workspace_root(root)  # fail fast, before the index code loads
-        load_settings(self.root)
+        settings = load_settings(self.root)
         self.poll_seconds = poll_seconds
         self._memory_path = memory_path
-        self._refresher = Refresher(self.root, poll_seconds)
+        self._refresher = Refresher(self.root, poll_seconds, embedder_setting=settings.embedder)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contextos-mcp")
         self._ws: Workspace | None = None
         self._memory: MemoryStore | None = None
@@ -154,11 +154,11 @@ class Engine:
             lambda: MemoryList(memories=[_record(m) for m in self._store().memories()])
         )
 
-    def build_context(self, task: str, budget: int = 8000) -> ContextResult:
+    def build_context(self, task: str, budget: int = 8000) -> PackedContext:
         """Runs in the caller's thread: the packer opens its own workspace and memory store."""
         from contextos.mcp_server import packing
 
-        return packing.build_context(self.root, self._refresher.embedder, task, budget)
+        return packing.pack_window(self.root, self._refresher.embedder, task, budget)
 
     def index_status(self) -> IndexStatus:
         def run() -> IndexStatus:

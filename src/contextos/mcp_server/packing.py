@@ -1,8 +1,9 @@
-"""``build_context`` for the MCP tool: call ``contextos.context.build_context``, map its pack.
+"""``pack_window`` behind the MCP ``build_context`` tool: call ``contextos.build_context`` (the
+one packer), map its pack into the tool's output model ``PackedContext``.
 
 The packer owns every decision; this adapter passes the refresher's embedder (None: lexical) and
 ``index=False`` (the background refresher keeps the index fresh, so a call never waits for an
-index run), then copies the report and the OpenAI-style messages into ``ContextResult``.
+index run), then copies the report and the OpenAI-style messages into ``PackedContext``.
 """
 
 from __future__ import annotations
@@ -10,26 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from contextos.embed.protocol import Embedder
-from contextos.errors import ContextosError
-from contextos.mcp_server.models import ChatMessage, ContextLayer, ContextResult
+from contextos.mcp_server.models import ChatMessage, ContextLayer, PackedContext
 
-__all__ = ["build_context"]
+__all__ = ["pack_window"]
 
 
-def build_context(
+def pack_window(
     root: Path, embedder: Embedder | None, task: str, budget: int, model: str = "gpt-4.1"
-) -> ContextResult:
+) -> PackedContext:
     """The packed window for ``task`` within ``budget`` tokens (counted for ``model``)."""
-    try:
-        from contextos.context import build_context as pack_for_task
-    except ImportError as exc:
-        raise ContextosError(
-            "build_context is not available yet in this contextos build (no context packer);"
-            " use search_code, read_file and recall instead"
-        ) from exc
+    from contextos.context import build_context as pack_for_task
+
     result = pack_for_task(task, root, budget=budget, model=model, embedder=embedder, index=False)
     pack = result.pack
-    return ContextResult(
+    return PackedContext(
         task=task,
         model=result.model,
         budget=pack.budget,

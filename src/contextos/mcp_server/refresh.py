@@ -53,11 +53,13 @@ class RefreshState:
 class Refresher:
     """Start with ``start()``, stop with ``stop()``. ``embedder`` is None until resolved."""
 
-    def __init__(self, root: Path, interval: float = 2.0) -> None:
+    def __init__(
+        self, root: Path, interval: float = 2.0, *, embedder_setting: str = "auto"
+    ) -> None:
         self.root = root
         self.interval = interval
         self.embedder: Embedder | None = None
-        self.embedder_setting: str | None = None
+        self.embedder_setting = embedder_setting.strip()
         self.embed_error: str | None = None
         self._state = RefreshState()
         self._lock = threading.Lock()
@@ -92,6 +94,9 @@ class Refresher:
             from contextos.workspace import Workspace
 
             with Workspace(self.root) as ws:
+                if ws.status()["last_indexed"] is not None:
+                    # a complete index from an earlier run answers in full while we refresh
+                    self._set(state="ready")
                 self._loop(ws)
         except ContextosError as exc:  # bad embedder setting or unreadable database
             self._set(state="error", error=str(exc), progress=None)
@@ -124,22 +129,22 @@ class Refresher:
         )
 
     def _loop(self, ws: Workspace) -> None:
-        self.embedder_setting = ws.settings.embedder.strip()
         seen: str | None = None
         asked_for_model = False
         while not self._stop.is_set():
-            if self.embedder is None and self.state.runs > 0:
-                self._set(phase="loading the embedding model")
-                self.embedder = self._resolve(ws, "no" if asked_for_model else "background")
-                asked_for_model = True
-                if self.embedder is not None:
-                    seen = None  # embed every chunk indexed lexically so far
             started = time.monotonic()
             current = self._fingerprint(ws)
             walk_seconds = time.monotonic() - started
             # the first pass is lexical, so searches answer before anything is embedded
             if current != seen and self._index(ws, embed=self.state.runs > 0):
                 seen = current
+            if self.embedder is None and self.state.runs > 0 and not self._stop.is_set():
+                self._set(phase="loading the embedding model")
+                self.embedder = self._resolve(ws, "no" if asked_for_model else "background")
+                asked_for_model = True
+                if self.embedder is not None:
+                    seen = None  # embed every chunk indexed lexically so far, right away
+                    continue
             self._set(phase=self._resting_phase(ws))
             # huge trees: keep the polling walk under ~20% of one core
             self._stop.wait(max(self.interval, 4 * walk_seconds))

@@ -24,11 +24,11 @@ from contextos.errors import ContextosError, UnknownIdError
 from contextos.mcp_server.engine import MAX_HIT_CHARS, MAX_K, Engine
 from contextos.mcp_server.files import MAX_CHARS, MAX_LINES
 from contextos.mcp_server.models import (
-    ContextResult,
     FileText,
     ForgetResult,
     IndexStatus,
     MemoryRecord,
+    PackedContext,
     RecallResult,
     SearchResult,
 )
@@ -167,7 +167,7 @@ def build_server(engine: Engine) -> MCPServer:
     def build_context(
         task: Annotated[str, Field(description="The task, as the user stated it.")],
         budget: Annotated[int, Field(ge=256, le=1_000_000, description="Token budget.")] = 8000,
-    ) -> ContextResult:
+    ) -> PackedContext:
         with _reported():
             return engine.build_context(task, budget)
 

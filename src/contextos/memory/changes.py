@@ -18,13 +18,13 @@ from contextos.errors import UserInputError
 from contextos.memory.records import HistoryEntry, Memory, from_iso, now_utc
 from contextos.memory.rows import (
     COLUMNS,
-    bump_generation,
     close_memory,
     insert_memory,
     require,
     row_to_memory,
     set_forgotten,
 )
+from contextos.store.db import bump_generation
 
 __all__ = ["add", "close", "current", "find_duplicate", "forget", "history", "supersede"]
 

@@ -22,11 +22,9 @@ from contextos.memory.tokens import memory_tokens
 
 __all__ = [
     "COLUMNS",
-    "bump_generation",
     "close_memory",
     "fetch",
     "fetch_many",
-    "generation",
     "insert_memory",
     "log_change",
     "new_id",
@@ -89,17 +87,6 @@ def fetch_many(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Memor
     marks = ",".join("?" * len(seqs))
     rows = conn.execute(f"SELECT seq, {COLUMNS} FROM memories WHERE seq IN ({marks})", seqs)
     return {int(r[0]): row_to_memory(tuple(r)[1:]) for r in rows}
-
-
-def generation(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def bump_generation(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'"
-    )
 
 
 def log_change(

@@ -23,7 +23,7 @@ from typing import Any
 
 from contextos.embed.protocol import Embedder
 from contextos.errors import UserInputError
-from contextos.home import contextos_home
+from contextos.home import memory_db_path
 from contextos.llm.protocol import LLM
 from contextos.memory import changes
 from contextos.memory.index import RecallIndex
@@ -36,9 +36,9 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.rows import COLUMNS, fetch_many, generation, require, row_to_memory
+from contextos.memory.rows import COLUMNS, fetch_many, require, row_to_memory
 from contextos.memory.writes import backfill_embeddings, build_memory, embed_memories
-from contextos.store.db import Closing, connect, transaction
+from contextos.store.db import Closing, connect, generation, transaction
 
 __all__ = ["MemoryStore"]
 
@@ -72,14 +72,14 @@ class MemoryStore(Closing):
         llm: LLM | None = None,
         config: RecallConfig | None = None,
     ) -> MemoryStore:
-        """Open (creating and migrating) the store; default ``contextos_home()/memory.db``.
+        """Open (creating and migrating) the store; default ``home.memory_db_path()``.
 
         ``embedder`` None means lexical-only recall. With an embedder, memories stored without
         a vector (or with another model's) are embedded now, once.
         """
         from contextos.memory.schema import MIGRATIONS
 
-        target = path if path is not None else contextos_home() / "memory.db"
+        target = path if path is not None else memory_db_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         store = cls(connect(target, MIGRATIONS), target, embedder, llm, config or RecallConfig())
         if embedder is not None:

@@ -28,10 +28,10 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.rows import bump_generation, new_id
+from contextos.memory.rows import new_id
 from contextos.memory.tokens import keywords
 from contextos.secrets import redact, refuse_secrets
-from contextos.store.db import transaction
+from contextos.store.db import bump_generation, transaction
 
 __all__ = ["EMBED_BATCH", "backfill_embeddings", "build_memory", "embed_memories"]
 

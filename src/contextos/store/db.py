@@ -15,7 +15,7 @@ from typing import Self
 
 from contextos.errors import StoreError
 
-__all__ = ["Closing", "Migration", "connect", "transaction"]
+__all__ = ["Closing", "Migration", "bump_generation", "connect", "generation", "transaction"]
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -94,6 +94,24 @@ def transaction(
     except sqlite3.Error as exc:
         conn.execute("ROLLBACK")
         raise StoreError(f"cannot commit: {exc}") from exc
+
+
+def generation(conn: sqlite3.Connection) -> int:
+    """The database's write generation (``meta.generation``; 0 before the first write).
+
+    Every write that changes what readers see bumps it in the same transaction, so a reader
+    compares one integer to know whether its in-memory snapshot is stale.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Call inside the write transaction that changed what readers see."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key)"
+        " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
 
 
 class Closing:
