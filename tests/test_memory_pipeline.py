@@ -10,14 +10,14 @@ import pytest
 from contextos.llm import ScriptedLLM
 from contextos.memory import MemoryStore
 from contextos.memory.jobs import ExtractionOutcome, ExtractionQueue
-from contextos.memory.models import (
+from contextos.memory.prompts import PROMPT_VERSIONS, render
+from contextos.memory.replies import (
     MemoryEvaluation,
     MemoryExtraction,
     MemoryMerge,
     MemoryQueries,
     MemoryUpdate,
 )
-from contextos.memory.prompts import PROMPT_VERSIONS, render
 from contextos.memory.worker import ExtractionWorker
 from tests.conftest import HashingEmbedder
 

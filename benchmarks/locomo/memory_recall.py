@@ -35,7 +35,7 @@ from typing import Any
 
 from contextos.embed import resolve_embedder
 from contextos.memory import MemoryStore
-from contextos.memory.tokens import memory_tokens
+from contextos.memory.lexical import memory_tokens
 from contextos.settings import Settings
 
 TARGET_P95_MS = 50.0

@@ -24,13 +24,13 @@ import numpy as np
 
 from contextos.errors import UserInputError
 from contextos.llm.protocol import LLM
-from contextos.memory import changes, pipeline
-from contextos.memory.models import MemoryMerge
+from contextos.memory import pipeline, versions
+from contextos.memory.ingest import build_memory
+from contextos.memory.lexical import memory_tokens
 from contextos.memory.prompts import render
 from contextos.memory.records import Memory, now_utc
+from contextos.memory.replies import MemoryMerge
 from contextos.memory.store import MemoryStore
-from contextos.memory.tokens import memory_tokens
-from contextos.memory.writes import build_memory
 
 __all__ = ["Plan", "Step", "apply", "describe", "plan"]
 
@@ -198,12 +198,12 @@ def _apply_step(store: MemoryStore, step: Step) -> str:
     reason = f"consolidate: {step.reason}"
     if step.action == "DROP":
         with store.transaction() as conn:
-            changes.close(conn, step.ids[0], action="DROP", reason=reason)
+            versions.close(conn, step.ids[0], action="DROP", reason=reason)
         return "closed"
     if step.action == "INVALIDATE":
         with store.transaction() as conn:
-            changes.current(conn, step.ids[1])
-            changes.close(
+            versions.current(conn, step.ids[1])
+            versions.close(
                 conn, step.ids[0], action="INVALIDATE", reason=reason, superseded_by=step.ids[1]
             )
         return f"closed in favour of {step.ids[1]}"
@@ -220,13 +220,13 @@ def _apply_step(store: MemoryStore, step: Step) -> str:
         keep = new.id
     with store.transaction() as conn:
         for member in members:
-            changes.current(conn, member.id)
+            versions.current(conn, member.id)
         if new is not None:
-            changes.add(conn, [new], embed_model=store.embed_model, action="MERGE", reason=reason)
+            versions.add(conn, [new], embed_model=store.embed_model, action="MERGE", reason=reason)
         when = now_utc()
         for member in members:
             if member.id != keep:
-                changes.close(
+                versions.close(
                     conn, member.id, action="MERGE", reason=reason, superseded_by=keep, when=when
                 )
     return f"merged into {keep}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from contextos.errors import UserInputError
 from contextos.memory.records import Edge, Fact, check_scope, from_iso, now_utc, to_iso, to_utc
-from contextos.memory.rows import log_change
+from contextos.memory.sql import log_change
 from contextos.memory.store import MemoryStore
 
 __all__ = ["edges", "fact", "relate", "set_fact", "unrelate"]

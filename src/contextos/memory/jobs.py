@@ -23,12 +23,12 @@ from typing import Any
 
 from contextos.errors import ModelError, ModelOutputError, UserInputError
 from contextos.llm.protocol import LLM, Message
-from contextos.memory import changes, pipeline
+from contextos.memory import pipeline, versions
+from contextos.memory.ingest import build_memory
 from contextos.memory.records import check_scope
-from contextos.memory.rows import log_change
+from contextos.memory.sql import log_change
 from contextos.memory.store import MemoryStore
 from contextos.memory.transcript import parse_message, user_turn_windows
-from contextos.memory.writes import build_memory
 
 __all__ = ["DEFAULT_MIN_SCORE", "ExtractionOutcome", "ExtractionQueue"]
 
@@ -186,9 +186,9 @@ class ExtractionQueue:
             if done is not None:
                 return done
             if decision.target is None:
-                changes.add(conn, [new], embed_model=model, reason=reason)
+                versions.add(conn, [new], embed_model=model, reason=reason)
             else:
-                changes.supersede(
+                versions.supersede(
                     conn,
                     decision.target.id,
                     new,

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contextos.llm.protocol import LLM, Message
-from contextos.memory.models import NO_MEMORY, MemoryEvaluation, MemoryExtraction, MemoryUpdate
 from contextos.memory.prompts import render
 from contextos.memory.records import DEFAULT_TAG, Memory, slugify_tag
+from contextos.memory.replies import NO_MEMORY, MemoryEvaluation, MemoryExtraction, MemoryUpdate
 from contextos.secrets import redact
 
 __all__ = [

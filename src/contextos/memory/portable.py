@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from contextos.errors import UserInputError
-from contextos.memory import changes
+from contextos.memory import versions
 from contextos.memory.records import Memory, check_scope, check_score, check_tag, from_iso
 from contextos.memory.store import MemoryStore
 from contextos.secrets import refuse_secrets
@@ -193,7 +193,7 @@ def import_markdown(store: MemoryStore, directory: Path) -> dict[str, int]:
             counts["updated"] += 1
     fresh = store.embed(fresh)
     with store.transaction() as conn:
-        changes.add(conn, fresh, embed_model=store.embed_model, action="IMPORT", reason="import")
+        versions.add(conn, fresh, embed_model=store.embed_model, action="IMPORT", reason="import")
     counts["added"] = len(fresh)
     return counts
 

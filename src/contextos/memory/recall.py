@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 
 from contextos.llm.protocol import LLM
 from contextos.memory.index import RecallIndex, top
-from contextos.memory.models import MemoryQueries
+from contextos.memory.lexical import memory_tokens
 from contextos.memory.prompts import render
-from contextos.memory.tokens import memory_tokens
+from contextos.memory.replies import MemoryQueries
 from contextos.retrieval.bm25 import query_weights
 from contextos.retrieval.fusion import rrf, top_by_score
 

@@ -25,8 +25,9 @@ from contextos.embed.protocol import Embedder
 from contextos.errors import UserInputError
 from contextos.home import memory_db_path
 from contextos.llm.protocol import LLM
-from contextos.memory import changes
+from contextos.memory import versions
 from contextos.memory.index import RecallIndex
+from contextos.memory.ingest import backfill_embeddings, build_memory, embed_memories
 from contextos.memory.recall import RecallConfig, rank, sub_queries
 from contextos.memory.records import (
     HistoryEntry,
@@ -36,8 +37,7 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.rows import COLUMNS, fetch_many, require, row_to_memory
-from contextos.memory.writes import backfill_embeddings, build_memory, embed_memories
+from contextos.memory.sql import COLUMNS, fetch_many, require, row_to_memory
 from contextos.store.db import Closing, connect, generation, transaction
 
 __all__ = ["MemoryStore"]
@@ -121,15 +121,15 @@ class MemoryStore(Closing):
         """Store one explicit memory (no model). Text holding a secret is refused; the same
         text already current in ``scope`` is returned instead of stored twice."""
         memory = build_memory(text, tag, scope, source, valid_from, score, secrets="refuse")
-        existing = changes.find_duplicate(self._conn, memory.text, memory.scope)
+        existing = versions.find_duplicate(self._conn, memory.text, memory.scope)
         if existing is not None:
             return existing
         (memory,) = self.embed([memory])
         with self.transaction() as conn:
-            existing = changes.find_duplicate(conn, memory.text, memory.scope)
+            existing = versions.find_duplicate(conn, memory.text, memory.scope)
             if existing is not None:
                 return existing
-            changes.add(conn, [memory], embed_model=self.embed_model, reason="remembered")
+            versions.add(conn, [memory], embed_model=self.embed_model, reason="remembered")
         return memory
 
     def add_many(self, items: Sequence[Mapping[str, Any]]) -> list[Memory]:
@@ -155,7 +155,7 @@ class MemoryStore(Closing):
             )
         memories = self.embed(memories)
         with self.transaction() as conn:
-            changes.add(conn, memories, embed_model=self.embed_model, reason="bulk ingest")
+            versions.add(conn, memories, embed_model=self.embed_model, reason="bulk ingest")
         return memories
 
     def recall(
@@ -225,7 +225,7 @@ class MemoryStore(Closing):
         new = build_memory(text, tag or old.tag, old.scope, old.source, None, old.score)
         (new,) = self.embed([new])
         with self.transaction() as conn:
-            changes.supersede(
+            versions.supersede(
                 conn, memory_id, new, action="UPDATE", reason="edited", embed_model=self.embed_model
             )
         return new
@@ -233,11 +233,11 @@ class MemoryStore(Closing):
     def forget(self, memory_id: str, *, reason: str = "forgotten on request") -> Memory:
         """Stop recalling a memory, for good. Logged; the row itself is kept."""
         with self.transaction() as conn:
-            return changes.forget(conn, memory_id, reason)
+            return versions.forget(conn, memory_id, reason)
 
     def history(self, memory_id: str) -> list[HistoryEntry]:
         """Every change to ``memory_id`` and to its earlier and later versions."""
-        return changes.history(self._conn, memory_id)
+        return versions.history(self._conn, memory_id)
 
     def similar(self, text: str, scope: str, k: int = 5) -> list[Memory]:
         """Current memories most like ``text`` (for the update step and consolidation)."""

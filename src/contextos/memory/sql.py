@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from contextos.errors import UnknownIdError
+from contextos.memory.lexical import memory_tokens
 from contextos.memory.records import Memory, from_iso, to_iso
-from contextos.memory.tokens import memory_tokens
 
 __all__ = [
     "COLUMNS",

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from contextos.errors import UserInputError
 from contextos.memory.records import HistoryEntry, Memory, from_iso, now_utc
-from contextos.memory.rows import (
+from contextos.memory.sql import (
     COLUMNS,
     close_memory,
     insert_memory,

@@ -18,6 +18,7 @@ import numpy as np
 
 from contextos.embed.protocol import Embedder
 from contextos.errors import UserInputError
+from contextos.memory.lexical import keywords
 from contextos.memory.records import (
     DEFAULT_TAG,
     Memory,
@@ -28,8 +29,7 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.rows import new_id
-from contextos.memory.tokens import keywords
+from contextos.memory.sql import new_id
 from contextos.secrets import redact, refuse_secrets
 from contextos.store.db import bump_generation, transaction
 
