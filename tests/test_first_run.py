@@ -282,14 +282,13 @@ def test_a_fresh_home_stores_a_memory_at_once_and_embeds_it_later(
 ) -> None:
     env = {**os.environ, "CONTEXTOS_HOME": str(fresh_home)}
     env.pop("CONTEXTOS_EMBEDDER", None)
+
+    def contextos(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "contextos", *args, "--json"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
     started = time.monotonic()
-    stored = subprocess.run(
-        [sys.executable, "-m", "contextos", "remember", "Deploys go out on Tuesdays", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    stored = contextos("remember", "Deploys go out on Tuesdays")
     seconds = time.monotonic() - started
     memory = json.loads(stored.stdout)
 
@@ -299,13 +298,7 @@ def test_a_fresh_home_stores_a_memory_at_once_and_embeds_it_later(
         assert "embedded once it is ready" in stored.stderr
         kill_builders(fresh_home)
     shutil.copytree(built_model_home / "models", fresh_home / "models", dirs_exist_ok=True)
-    recalled = subprocess.run(
-        [sys.executable, "-m", "contextos", "recall", "when do we ship releases", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    recalled = contextos("recall", "when do we ship releases")
     hits = json.loads(recalled.stdout)
     assert recalled.returncode == 0, recalled.stderr
     assert hits[0]["id"] == memory["id"]
