@@ -3,17 +3,15 @@ resolution, and (slow) the locally distilled static model and sentence-transform
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from contextos.embed.static import file_sha256
 from contextos.errors import ConfigError, EmbeddingError, EmbeddingServerError
 from contextos.settings import Settings
 from tests.conftest import BUILD_EVENTS
+from tests.wire import Reply, WireServer
 
 # ---------------------------------------------------------------------------------------------
 # A real embedder for the cache tests, and a real OpenAI-compatible server on loopback.
@@ -76,84 +75,47 @@ class CountingEmbedder:
         return _expected(texts, self._dim)
 
 
-class EmbeddingsServer(ThreadingHTTPServer):
-    """Speaks ``POST /v1/embeddings``. ``script`` lists how to answer the next requests
-    ("ok", "reversed", "sleep", an HTTP status code, or raw body bytes); then "ok"."""
-
-    daemon_threads = True
+class EmbeddingsServer(WireServer):
+    """Speaks ``POST /v1/embeddings``: unless an answer is queued, each input's vector."""
 
     def __init__(self, dim: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(default=self.answer)
         self.dim = dim
-        self.script: list[str | int | bytes] = []
-        self.requests: list[dict[str, Any]] = []
-        self.sleep_s = 1.0
-        self.lock = threading.Lock()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+        return super().url + "/v1"
 
     def batch_sizes(self) -> list[int]:
-        return [len(r["body"]["input"]) for r in self.requests]
+        return [len(body["input"]) for body in self.bodies()]
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that time out close their socket; that is expected here."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: EmbeddingsServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        with self.server.lock:
-            self.server.requests.append({"path": self.path, "body": body})
-            action = self.server.script.pop(0) if self.server.script else "ok"
-        if action == "sleep":
-            time.sleep(self.server.sleep_s)
-        if isinstance(action, int):
-            self._send(action, json.dumps({"error": {"message": "nope"}}).encode(), action == 429)
-            return
-        if isinstance(action, bytes):
-            self._send(200, action)
-            return
-        texts = body["input"]
+    def answer(self, request: dict[str, Any], *, reverse: bool = False) -> Reply:
+        texts, model = request["body"]["input"], request["body"]["model"]
         data = [
-            {"object": "embedding", "index": i, "embedding": _vector(t, self.server.dim).tolist()}
+            {"object": "embedding", "index": i, "embedding": _vector(t, self.dim).tolist()}
             for i, t in enumerate(texts)
         ]
-        if action == "reversed":
+        if reverse:
             data.reverse()
-        answer = {"object": "list", "data": data, "model": body["model"], "usage": {}}
-        self._send(200, json.dumps(answer).encode())
+        return Reply(body={"object": "list", "data": data, "model": model, "usage": {}})
 
-    def _send(self, status: int, payload: bytes, retry_soon: bool = False) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            if retry_soon:
-                self.send_header("retry-after-ms", "10")
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+    def reversed(self, request: dict[str, Any]) -> Reply:
+        return self.answer(request, reverse=True)
+
+    def slow(self, request: dict[str, Any]) -> Reply:
+        return dataclasses.replace(self.answer(request), delay_s=1.0)
+
+
+def refusal(status: int) -> Reply:
+    """An error answer; a 429 asks to retry after 10 ms."""
+    headers = {"retry-after-ms": "10"} if status == 429 else {}
+    return Reply(status, {"error": {"message": "nope"}}, headers)
 
 
 @pytest.fixture
 def server() -> Iterator[EmbeddingsServer]:
-    srv = EmbeddingsServer(dim=12)
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with EmbeddingsServer(dim=12) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join()
 
 
 @pytest.fixture
@@ -191,7 +153,7 @@ def test_openai_embedder_batches_requests_and_learns_the_dimension(
 def test_rows_follow_the_index_field_not_the_order_of_the_answer(
     server: EmbeddingsServer, client: OpenAIEmbedder
 ) -> None:
-    server.script = ["reversed", "reversed", "reversed"]
+    server.queue(server.reversed, server.reversed, server.reversed)
 
     rows = client.embed_batch(TEXTS)
 
@@ -209,7 +171,7 @@ def test_dimension_read_before_any_batch_costs_one_probe_request(
 def test_rate_limit_is_retried_after_the_servers_retry_after(
     server: EmbeddingsServer, client: OpenAIEmbedder
 ) -> None:
-    server.script = [429, 429]
+    server.queue(refusal(429), refusal(429))
 
     rows = client.embed_batch(TEXTS[:3])
 
@@ -220,7 +182,7 @@ def test_rate_limit_is_retried_after_the_servers_retry_after(
 def test_server_errors_are_retried_a_bounded_number_of_times(
     server: EmbeddingsServer, client: OpenAIEmbedder
 ) -> None:
-    server.script = [503] * 10
+    server.queue(*[refusal(503)] * 10)
 
     with pytest.raises(EmbeddingServerError, match="failed 4 times; last error: HTTP 503"):
         client.embed_batch(TEXTS[:2])
@@ -228,7 +190,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(
 
 
 def test_client_errors_are_not_retried(server: EmbeddingsServer, client: OpenAIEmbedder) -> None:
-    server.script = [400]
+    server.queue(refusal(400))
 
     with pytest.raises(EmbeddingServerError, match="refused the request"):
         client.embed_batch(TEXTS[:2])
@@ -236,7 +198,7 @@ def test_client_errors_are_not_retried(server: EmbeddingsServer, client: OpenAIE
 
 
 def test_a_slow_answer_times_out_and_is_retried(server: EmbeddingsServer) -> None:
-    server.script = ["sleep"]
+    server.queue(server.slow)
     with OpenAIEmbedder("m", base_url=server.url, timeout=0.3, backoff=0.01) as embedder:
         rows = embedder.embed_batch(TEXTS[:2])
 
@@ -247,7 +209,7 @@ def test_a_slow_answer_times_out_and_is_retried(server: EmbeddingsServer) -> Non
 def test_a_server_that_never_answers_in_time_fails_with_a_clear_error(
     server: EmbeddingsServer,
 ) -> None:
-    server.script = ["sleep", "sleep"]
+    server.queue(server.slow, server.slow)
     embedder = OpenAIEmbedder("m", base_url=server.url, timeout=0.2, max_attempts=2, backoff=0.01)
     with embedder, pytest.raises(EmbeddingServerError, match=r"no answer within 0\.2 s"):
         embedder.embed_batch(TEXTS[:2])
@@ -280,7 +242,7 @@ def test_a_server_that_never_answers_in_time_fails_with_a_clear_error(
 def test_malformed_answers_are_embedding_server_errors_and_not_retried(
     server: EmbeddingsServer, client: OpenAIEmbedder, body: bytes, reason: str
 ) -> None:
-    server.script = [body]
+    server.queue(Reply(body=body))
 
     with pytest.raises(EmbeddingServerError, match="answered malformed data") as info:
         client.embed_batch(TEXTS[:2])
@@ -292,7 +254,7 @@ def test_a_dimension_change_between_answers_is_an_error(
     server: EmbeddingsServer, client: OpenAIEmbedder
 ) -> None:
     client.embed_batch(TEXTS[:1])
-    server.script = [b'{"data": [{"index": 0, "embedding": [1.0, 2.0]}]}']
+    server.queue(Reply(body=b'{"data": [{"index": 0, "embedding": [1.0, 2.0]}]}'))
 
     with pytest.raises(EmbeddingServerError, match="dimension changed from 12 to 2"):
         client.embed_batch(TEXTS[:1])

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
@@ -30,6 +27,7 @@ from contextos.llm import (
 )
 from contextos.llm.resolve import NO_MODEL_MESSAGE
 from contextos.settings import Settings, load_settings
+from tests.wire import Reply, WireServer
 
 
 class Verdict(BaseModel):
@@ -43,82 +41,13 @@ class Ticket(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------
-# The fake provider
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-class FakeProvider(ThreadingHTTPServer):
-    """Answers each POST with the next queued ``Reply`` and records what it was sent."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.replies: deque[Reply] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.released = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def queue(self, *replies: Reply) -> None:
-        self.replies.extend(replies)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [r["body"] for r in self.requests]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeProvider
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.server.requests.append(
-            {
-                "path": self.path,
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-                "body": json.loads(raw),
-            }
-        )
-        reply = self.server.replies.popleft() if self.server.replies else Reply(500)
-        if reply.delay_s:
-            self.server.released.wait(reply.delay_s)
-        payload = json.dumps(reply.body).encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in reply.headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+# The fake provider: a real server on loopback, replaying recorded answers
 
 
 @pytest.fixture
-def server() -> Iterator[FakeProvider]:
-    srv = FakeProvider()
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+def server() -> Iterator[WireServer]:
+    with WireServer() as srv:
         yield srv
-    finally:
-        srv.released.set()
-        srv.shutdown()
-        srv.server_close()
-        thread.join()
 
 
 @pytest.fixture(autouse=True)
@@ -213,13 +142,13 @@ class Wire:
     build: Callable[..., OpenAIChat | AnthropicChat]
 
 
-def _openai(server: FakeProvider | str, **kw: Any) -> OpenAIChat:
+def _openai(server: WireServer | str, **kw: Any) -> OpenAIChat:
     url = server if isinstance(server, str) else server.url
     opts: dict[str, Any] = {"api_key": "sk-test", "timeout": 5.0, "backoff_s": 0.001} | kw
     return OpenAIChat("gpt-4.1-mini", base_url=url + "/v1", **opts)
 
 
-def _anthropic(server: FakeProvider | str, **kw: Any) -> AnthropicChat:
+def _anthropic(server: WireServer | str, **kw: Any) -> AnthropicChat:
     url = server if isinstance(server, str) else server.url
     opts: dict[str, Any] = {"api_key": "sk-ant-test", "timeout": 5.0, "backoff_s": 0.001} | kw
     return AnthropicChat("claude-sonnet-5-5", base_url=url, **opts)
@@ -265,7 +194,7 @@ def _without_latency(completion: Completion) -> Completion:
 
 @WIRES
 def test_plain_text_reply_carries_text_usage_latency_and_a_log_record(
-    wire: Wire, server: FakeProvider, capsys: pytest.CaptureFixture[str]
+    wire: Wire, server: WireServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.queue(wire.answer("Correct.", 30, 2))
     with wire.build(server) as llm:
@@ -281,7 +210,7 @@ def test_plain_text_reply_carries_text_usage_latency_and_a_log_record(
 
 @WIRES
 def test_malformed_json_is_re_asked_with_the_validation_error(
-    wire: Wire, server: FakeProvider
+    wire: Wire, server: WireServer
 ) -> None:
     server.queue(wire.answer("Sure! here it is", 10, 4), wire.answer('{"label": "ok", "score": 5}'))
     with wire.build(server) as llm:
@@ -300,7 +229,7 @@ def test_malformed_json_is_re_asked_with_the_validation_error(
 
 @WIRES
 def test_schema_violation_is_re_asked_naming_the_missing_field(
-    wire: Wire, server: FakeProvider
+    wire: Wire, server: WireServer
 ) -> None:
     server.queue(wire.answer('{"label": "ok"}'), wire.answer('{"label": "ok", "score": 3}'))
     with wire.build(server) as llm:
@@ -313,7 +242,7 @@ def test_schema_violation_is_re_asked_naming_the_missing_field(
 
 @WIRES
 def test_three_malformed_replies_raise_model_output_error_with_the_raw_text(
-    wire: Wire, server: FakeProvider
+    wire: Wire, server: WireServer
 ) -> None:
     server.queue(*(wire.answer(f"not json {i}", 5, 3) for i in range(3)))
     with wire.build(server) as llm, pytest.raises(ModelOutputError) as caught:
@@ -327,7 +256,7 @@ def test_three_malformed_replies_raise_model_output_error_with_the_raw_text(
 
 
 @WIRES
-def test_rate_limit_waits_for_retry_after_then_succeeds(wire: Wire, server: FakeProvider) -> None:
+def test_rate_limit_waits_for_retry_after_then_succeeds(wire: Wire, server: WireServer) -> None:
     limited = wire.error(429, "Rate limit reached", "rate_limit_error")
     limited.headers = {"retry-after-ms": "300"}
     server.queue(limited, wire.answer("done"))
@@ -343,7 +272,7 @@ def test_rate_limit_waits_for_retry_after_then_succeeds(wire: Wire, server: Fake
 
 
 @WIRES
-def test_retry_after_is_capped(wire: Wire, server: FakeProvider) -> None:
+def test_retry_after_is_capped(wire: Wire, server: WireServer) -> None:
     status = 529 if wire is ANTHROPIC else 503
     overloaded = wire.error(status, "Overloaded", "overloaded_error")
     overloaded.headers = {"retry-after": "120"}
@@ -357,7 +286,7 @@ def test_retry_after_is_capped(wire: Wire, server: FakeProvider) -> None:
 
 @WIRES
 def test_server_errors_are_retried_a_bounded_number_of_times(
-    wire: Wire, server: FakeProvider
+    wire: Wire, server: WireServer
 ) -> None:
     server.queue(*(wire.error(500, "boom", "api_error") for _ in range(5)))
     with wire.build(server, max_retries=2) as llm, pytest.raises(ModelError) as caught:
@@ -369,7 +298,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(
 
 
 @WIRES
-def test_timeout_is_retried_then_raises_model_error(wire: Wire, server: FakeProvider) -> None:
+def test_timeout_is_retried_then_raises_model_error(wire: Wire, server: WireServer) -> None:
     server.queue(Reply(delay_s=5), Reply(delay_s=5))
     with wire.build(server, timeout=0.2, max_retries=1) as llm, pytest.raises(ModelError) as caught:
         llm.complete(ASK)
@@ -382,7 +311,7 @@ def test_timeout_is_retried_then_raises_model_error(wire: Wire, server: FakeProv
 
 @WIRES
 def test_rejected_api_key_names_the_env_var_and_is_not_retried(
-    wire: Wire, server: FakeProvider
+    wire: Wire, server: WireServer
 ) -> None:
     server.queue(wire.error(401, "Incorrect API key provided", "authentication_error"))
     with wire.build(server) as llm, pytest.raises(ModelError) as caught:
@@ -396,7 +325,7 @@ def test_rejected_api_key_names_the_env_var_and_is_not_retried(
 
 
 @WIRES
-def test_bad_request_is_not_retried(wire: Wire, server: FakeProvider) -> None:
+def test_bad_request_is_not_retried(wire: Wire, server: WireServer) -> None:
     server.queue(wire.error(400, "temperature is not supported", "invalid_request_error"))
     with wire.build(server) as llm, pytest.raises(ModelError, match="refused the request"):
         llm.complete(ASK)
@@ -420,7 +349,7 @@ def test_unreachable_server_is_a_model_error(wire: Wire) -> None:
 # OpenAI specifics
 
 
-def test_openai_structured_request_asks_for_strict_json_schema(server: FakeProvider) -> None:
+def test_openai_structured_request_asks_for_strict_json_schema(server: WireServer) -> None:
     server.queue(openai_body('{"label": "ok", "score": 4}'))
     with _openai(server) as llm:
         result = llm.complete(ASK, schema=Verdict, temperature=0.3)
@@ -452,7 +381,7 @@ def test_openai_structured_request_asks_for_strict_json_schema(server: FakeProvi
     assert server.requests[0]["headers"]["authorization"] == "Bearer sk-test"
 
 
-def test_openai_schema_name_comes_from_a_schema_name_classvar(server: FakeProvider) -> None:
+def test_openai_schema_name_comes_from_a_schema_name_classvar(server: WireServer) -> None:
     server.queue(openai_body('{"title": "printer on fire"}'))
     with _openai(server) as llm:
         assert llm.complete(ASK, schema=Ticket).parsed == Ticket(title="printer on fire")
@@ -461,7 +390,7 @@ def test_openai_schema_name_comes_from_a_schema_name_classvar(server: FakeProvid
 
 
 def test_openai_reads_base_url_and_key_from_the_environment(
-    server: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    server: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
@@ -472,7 +401,7 @@ def test_openai_reads_base_url_and_key_from_the_environment(
     assert server.requests[0]["headers"]["authorization"] == "Bearer sk-from-env"
 
 
-def test_openai_local_server_without_key_gets_a_placeholder_key(server: FakeProvider) -> None:
+def test_openai_local_server_without_key_gets_a_placeholder_key(server: WireServer) -> None:
     server.queue(openai_body("hi"))
     with OpenAIChat("qwen3:8b", base_url=server.url + "/v1") as llm:
         assert llm.complete(ASK).text == "hi"
@@ -496,7 +425,7 @@ def _anthropic_key(headers: dict[str, str]) -> str | None:
 
 
 def test_anthropic_sends_system_separately_and_forces_the_schema_tool(
-    server: FakeProvider,
+    server: WireServer,
 ) -> None:
     server.queue(anthropic_body('{"label": "ok", "score": 4}', 40, 12))
     with _anthropic(server, max_tokens=512) as llm:
@@ -529,7 +458,7 @@ def test_anthropic_sends_system_separately_and_forces_the_schema_tool(
 
 
 def test_anthropic_falls_back_to_json_in_text_without_a_tool_use_block(
-    server: FakeProvider,
+    server: WireServer,
 ) -> None:
     reply = anthropic_body("x")
     reply.body["content"] = [{"type": "text", "text": '```json\n{"title": "fenced"}\n```'}]
@@ -541,7 +470,7 @@ def test_anthropic_falls_back_to_json_in_text_without_a_tool_use_block(
     assert server.bodies()[0]["tool_choice"] == {"type": "tool", "name": "support_ticket"}
 
 
-def test_anthropic_merges_consecutive_turns_of_one_role(server: FakeProvider) -> None:
+def test_anthropic_merges_consecutive_turns_of_one_role(server: WireServer) -> None:
     server.queue(anthropic_body("ok"))
     convo = [
         {"role": "system", "content": "A"},
@@ -560,7 +489,7 @@ def test_anthropic_merges_consecutive_turns_of_one_role(server: FakeProvider) ->
 
 
 def test_anthropic_reads_base_url_and_key_from_the_environment(
-    server: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    server: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-env")
@@ -655,7 +584,7 @@ def test_models_resolve_from_contextos_env_settings(monkeypatch: pytest.MonkeyPa
 
 
 def test_ollama_model_at_a_configured_base_url_answers(
-    server: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    server: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key")
     server.queue(openai_body('{"label": "local", "score": 1}'))
