@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-# One Hypothesis profile, locally and in CI. The deadline suits a shared 2-core machine, where
-# other runs compete for CPU and disk and an example's wall time is 3-10 times its CPU time; it
-# still fails an example that does work it should not. Not derandomized, so every run explores
-# new examples; print_blob prints the @reproduce_failure line that replays a failure anywhere.
-settings.register_profile("contextos", deadline=1000, max_examples=100, print_blob=True)
+# One Hypothesis profile, locally and in CI. No deadline: speed targets live in benchmarks, never
+# in timed tests, and on a shared 2-core machine an example's wall time is 3-10 times its CPU
+# time. Tests that change max_examples say why next to it.
+settings.register_profile("contextos", deadline=None, max_examples=100, print_blob=True)
 settings.load_profile("contextos")
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -494,13 +494,13 @@ any_text = st.text(
 )
 
 
-@settings(max_examples=150)
+@settings(max_examples=150)  # cheap examples; two text shapes times five languages
 @given(text=python_ish | any_text, name=st.sampled_from(["a.py", "a.js", "a.c", "a.md", "a.txt"]))
 def test_every_non_blank_line_is_in_some_chunk(text: str, name: str) -> None:
     assert_well_formed(chunk_file(name, text, window_lines=7, max_chunk_lines=9), text)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60)  # each example parses with a real grammar: the slow part
 @given(text=any_text, language=st.sampled_from(sorted(PARSED_LANGUAGES)))
 def test_every_grammar_survives_arbitrary_text(text: str, language: str) -> None:
     extension = {"python": "py", "javascript": "js", "typescript": "ts", "rust": "rs"}

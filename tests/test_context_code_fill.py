@@ -78,7 +78,7 @@ def reference(hits: list[SearchHit], room: int) -> list[tuple[str, str, int]]:
     return [(x.id, x.body(), cost[x.id.removeprefix("code:")]) for x in layers]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)  # each example counts tokens of whole packs: costly
 @given(st.integers(0, 3000), st.permutations(range(len(HITS))))
 def test_chosen_code_fits_its_room_whole_and_packs_unshrunk(room: int, order: list[int]) -> None:
     ranked = [HITS[i] for i in order]
@@ -164,7 +164,7 @@ def test_with_room_to_spare_code_takes_what_the_other_layers_leave() -> None:
     assert result.used <= 6000 and result.used > 0.9 * 6000
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)  # each example packs with a real tokenizer: costly
 @given(
     st.sampled_from(["gpt-4.1", "gpt-4", "claude-sonnet-4"]),
     st.lists(st.integers(0, len(HITS) - 1), min_size=1, max_size=8, unique=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from contextos.context import (
@@ -53,7 +53,6 @@ def test_code_hits_become_per_file_excerpts_without_overlap() -> None:
     )
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(1, 40), st.integers(0, 8))))
 def test_merged_excerpts_hold_every_hit_line_exactly_once(
     spans: list[tuple[str, int, int]],

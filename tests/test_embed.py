@@ -322,7 +322,7 @@ def test_cache_defaults_to_a_file_under_the_contextos_home(isolated_home: Path) 
         assert cached.path.is_file()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)  # each example opens a real SQLite cache
 @given(texts=st.lists(st.text(max_size=30), max_size=12))
 def test_cached_vectors_equal_the_inner_embedders(
     tmp_path_factory: pytest.TempPathFactory, texts: list[str]
