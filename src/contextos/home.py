@@ -2,9 +2,9 @@
 
 ``$CONTEXTOS_HOME`` (default ``~/.contextos``) holds one SQLite database per workspace under
 ``workspaces/``, the user's memories in ``memory.db``, agent sessions in ``sessions.db``, cached
-models under ``models/`` and shared caches (the embedding cache) under ``cache/``. Every path
-into it is built here. Nothing is created at import; callers ask for a path and its directory is
-created then.
+models under ``models/``, shared caches (the embedding cache) under ``cache/`` and the
+repositories the user trusts in ``trusted.json``. Every path into it is built here. Nothing is
+created at import; callers ask for a path and its directory is created then.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ __all__ = [
     "memory_db_path",
     "models_dir",
     "sessions_db_path",
+    "trust_store_path",
     "user_config_path",
     "workspace_db_path",
 ]
@@ -67,3 +68,8 @@ def sessions_db_path() -> Path:
 def user_config_path() -> Path:
     """The user's settings file (``config.toml``; read if present, never created here)."""
     return contextos_home() / "config.toml"
+
+
+def trust_store_path() -> Path:
+    """The list of repositories the user trusts (``trusted.json``; never created here)."""
+    return contextos_home() / "trusted.json"

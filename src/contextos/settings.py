@@ -4,11 +4,19 @@ Layers, later wins: defaults → user file (``$CONTEXTOS_HOME/config.toml``) →
 (``<root>/.contextos.toml``) → environment (``CONTEXTOS_*``) → explicit overrides (CLI flags).
 Only the keys declared on ``Settings`` are accepted; an unknown key or a bad value is a
 ``ConfigError`` naming the key and the file it came from.
+
+The project file comes with a cloned repository, so it is not the user's word: it may set only
+the keys in ``REPO_SAFE`` (sizes, chunking, timeouts: what changes how a repository is indexed)
+unless the user trusts that repository (``contextos trust PATH``, see ``contextos.trust``).
+Everything else (endpoints, keys, models, the offline switch: what loads code or sends data
+elsewhere) is dropped from it with one notice per key. ``REPO_SAFE`` is an allowlist, so a new
+setting is refused to repositories until someone decides otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contextos.errors import ConfigError
 from contextos.home import user_config_path
 
-__all__ = ["Settings", "load_settings", "settings_markdown"]
+__all__ = ["REPO_SAFE", "Settings", "load_settings", "settings_markdown"]
 
 
 class Settings(BaseModel):
@@ -80,6 +88,19 @@ class Settings(BaseModel):
     )
 
 
+REPO_SAFE: frozenset[str] = frozenset(
+    {
+        "embed_batch_size",
+        "max_file_bytes",
+        "window_lines",
+        "max_chunk_lines",
+        "model_timeout_s",
+        "model_max_retries",
+    }
+)
+"""The settings an untrusted repository's ``.contextos.toml`` may set: none of them names an
+endpoint, a key, a model or anything else that loads code or sends data elsewhere."""
+
 _ENV_PREFIX = "CONTEXTOS_"
 
 
@@ -102,20 +123,27 @@ def _from_env() -> dict[str, Any]:
     return out
 
 
-def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
-    """Build ``Settings`` from all layers; ``overrides`` with value ``None`` are ignored."""
+def load_settings(
+    root: Path | None = None, *, warnings: list[str] | None = None, **overrides: Any
+) -> Settings:
+    """Build ``Settings`` from all layers; ``overrides`` with value ``None`` are ignored.
+
+    Keys outside ``REPO_SAFE`` in ``<root>/.contextos.toml`` are dropped unless ``root`` is
+    trusted; one line per dropped key is appended to ``warnings`` for the caller to show.
+    """
     layers: list[tuple[str, dict[str, Any]]] = [
         (str(user_config_path()), _read_toml(user_config_path())),
     ]
     if root is not None:
-        layers.append((str(root / ".contextos.toml"), _read_toml(root / ".contextos.toml")))
+        project = root / ".contextos.toml"
+        values = _read_toml(project)
+        _check_known(values, str(project))
+        layers.append((str(project), _repo_layer(root, project, values, warnings)))
     layers.append(("environment", _from_env()))
     layers.append(("flags", {k: v for k, v in overrides.items() if v is not None}))
     merged: dict[str, Any] = {}
     for source, values in layers:
-        unknown = set(values) - set(Settings.model_fields)
-        if unknown:
-            raise ConfigError(f"unknown setting(s) {sorted(unknown)} in {source}")
+        _check_known(values, source)
         merged.update(values)
     try:
         return Settings(**merged)
@@ -123,6 +151,32 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid setting {key!r}: {first['msg']}") from exc
+
+
+def _check_known(values: dict[str, Any], source: str) -> None:
+    unknown = set(values) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)} in {source}")
+
+
+def _repo_layer(
+    root: Path, project: Path, values: dict[str, Any], warnings: list[str] | None
+) -> dict[str, Any]:
+    """``values`` of the project file without the keys an untrusted repository may not set."""
+    unsafe = [key for key in values if key not in REPO_SAFE]
+    if not unsafe:
+        return values
+    from contextos.trust import is_trusted
+
+    if is_trusted(root):
+        return values
+    command = f"contextos trust {shlex.quote(str(root.resolve()))}"
+    if warnings is not None:
+        warnings.extend(
+            f"ignored {key} from {project}: this repository is not trusted ({command})"
+            for key in unsafe
+        )
+    return {key: value for key, value in values.items() if key in REPO_SAFE}
 
 
 def settings_markdown() -> str:
@@ -138,13 +192,22 @@ def settings_markdown() -> str:
         "errors naming the key and the file. The one variable outside these layers is "
         "`CONTEXTOS_HOME` (default `~/.contextos`), which says where the user file lives.",
         "",
-        "| key | environment | default | meaning |",
-        "|---|---|---|---|",
+        "A repository's `.contextos.toml` comes with the clone, so it may set only the keys "
+        "marked *yes* under *repo file* (what changes how it is indexed). The others (endpoints, "
+        "keys, models: what loads code or sends data elsewhere) are ignored there, with one "
+        "warning per key, until you trust that repository: `contextos trust PATH` records its "
+        "resolved path in `$CONTEXTOS_HOME/trusted.json` (exact match: directories under it are "
+        "not trusted with it).",
+        "",
+        "| key | environment | default | repo file | meaning |",
+        "|---|---|---|---|---|",
     ]
     for name, field in Settings.model_fields.items():
         default = "(none)" if field.default is None else f"`{field.default!r}`"
         description = (field.description or "").replace("|", "\\|")
-        lines.append(f"| `{name}` | `{_ENV_PREFIX}{name.upper()}` | {default} | {description} |")
+        repo = "yes" if name in REPO_SAFE else "if trusted"
+        env = f"`{_ENV_PREFIX}{name.upper()}`"
+        lines.append(f"| `{name}` | {env} | {default} | {repo} | {description} |")
     return "\n".join(lines)
 
 

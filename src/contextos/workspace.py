@@ -49,7 +49,8 @@ class Workspace(Closing):
         embedder: Embedder | Literal["auto"] | None = "auto",
     ) -> None:
         self.root = workspace_root(root)
-        self.settings = settings or load_settings(self.root)
+        self.warnings: list[str] = []
+        self.settings = settings or load_settings(self.root, warnings=self.warnings)
         self.db_path = db_path or workspace_db_path(self.root)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._conn: sqlite3.Connection | None = connect(self.db_path, MIGRATIONS)
@@ -58,7 +59,6 @@ class Workspace(Closing):
         self._embedder_resolved = embedder != "auto"
         if embedder != "auto":
             self._embedder = embedder
-        self.warnings: list[str] = []
 
     @property
     def conn(self) -> sqlite3.Connection:
