@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RepoMaker
+from tests.wire import free_port, wait_listening
 
 INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"
 SDK = "@modelcontextprotocol/sdk@1.32.2"
@@ -152,7 +152,7 @@ def target(request: pytest.FixtureRequest, make_repo: RepoMaker) -> Iterator[lis
     if request.param == "stdio":
         yield ["-e", NO_MODEL, contextos, "mcp", str(repo)]
         return
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [contextos, "mcp", str(repo), "--transport", "http", "--port", str(port)],
         env={**os.environ, "CONTEXTOS_EMBEDDER": "none"},
@@ -162,32 +162,13 @@ def target(request: pytest.FixtureRequest, make_repo: RepoMaker) -> Iterator[lis
         text=True,
     )
     try:
-        _wait_listening(port, proc)
+        wait_listening(port, proc)
         yield [f"http://127.0.0.1:{port}/mcp", "--transport", "http"]
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode in (0, 130), err
     assert "Traceback" not in err, err
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.communicate()[1]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listening on port {port} after {timeout} s")
 
 
 def test_tools_list_names_exactly_the_seven_tools(inspector: Inspector, target: list[str]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.conftest import RepoMaker
+from tests.wire import free_port, wait_listening
 
 CALC = (
     "def add_numbers(a, b):\n    return a + b\n\n\n"
@@ -264,18 +264,12 @@ def test_memories_are_listed_and_readable_as_resources(make_repo: RepoMaker) -> 
     run(scenario)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_streamable_http_on_loopback_serves_the_same_tools(
     make_repo: RepoMaker, stop: signal.Signals
 ) -> None:
     repo = make_repo(FILES)
-    port = _free_port()
+    port = free_port()
     args = _server_args(repo, "--transport", "http", "--port", str(port))
     proc = subprocess.Popen(
         [sys.executable, *args],
@@ -286,7 +280,7 @@ def test_streamable_http_on_loopback_serves_the_same_tools(
         text=True,
     )
     try:
-        _wait_listening(port, proc)
+        wait_listening(port, proc)
 
         async def scenario() -> None:
             url = f"http://127.0.0.1:{port}/mcp"
@@ -312,19 +306,6 @@ def test_streamable_http_on_loopback_serves_the_same_tools(
     assert "Traceback" not in err, err
     assert f"http://127.0.0.1:{port}/mcp" in err
     assert f"claude mcp add --transport http contextos http://127.0.0.1:{port}/mcp" in err
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.communicate()[1]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listening on port {port} after {timeout} s")
 
 
 def test_tools_answer_while_the_first_index_is_still_building(tmp_path: Path) -> None:
