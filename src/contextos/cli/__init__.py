@@ -1,10 +1,10 @@
 """The ``contextos`` command: the typer app, assembled from one module per command group.
 
 ``code`` (index, search, status), ``context``, ``memory`` (remember, recall, memory ...),
-``mcp`` (serve, install) and ``trust`` each parse, call the library and render; ``_output`` owns everything
-printed, ``--json``, progress bars and the one way errors end a command (one line on stderr, exit
-2 for user mistakes, 1 for failures). Every command that prints data takes ``--json``; a
-traceback means a bug in contextos.
+``mcp`` (serve, install), ``trust`` and ``doctor`` each parse, call the library and render;
+``_output`` owns everything printed, ``--json``, progress bars and the one way errors end a
+command (one line on stderr, exit 2 for user mistakes, 1 for failures). Every command that
+prints data takes ``--json``; a traceback means a bug in contextos.
 
 Leaves out any work at import: command modules import the library (numpy, tree-sitter, the MCP
 SDK, pydantic models) inside the command functions, so ``contextos --help`` stays fast.
@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from contextos.cli import code, context, mcp, memory, trust
+from contextos.cli import code, context, doctor, mcp, memory, trust
 from contextos.cli._output import run
 
 __all__ = ["app", "main"]
@@ -32,6 +32,7 @@ code.register(app)
 context.register(app)
 memory.register(app)
 mcp.register(app)
+doctor.register(app)
 trust.register(app)
 
 

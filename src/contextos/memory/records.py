@@ -67,11 +67,16 @@ def to_iso(value: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
-    """Parse what ``to_iso`` wrote, or any ISO-8601 string ``datetime`` understands."""
+    """Parse what ``to_iso`` wrote, or any ISO-8601 string ``datetime`` understands; a date
+    that leaves years 1-9999 once moved to UTC is a ``UserInputError`` too."""
     try:
         return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError as exc:
-        raise UserInputError(f"not an ISO-8601 date-time: {text!r}") from exc
+        raise UserInputError(f"not an ISO-8601 date-time: {text[:64]!r}") from exc
+    except OverflowError as exc:
+        raise UserInputError(
+            f"date-time out of range (years 1 to 9999 UTC): {text[:64]!r}"
+        ) from exc
 
 
 def check_tag(tag: str) -> str:

@@ -1,9 +1,10 @@
 """Conversation transcripts: reading JSONL files and cutting them into extraction windows.
 
 A transcript file holds one ``{"role": ..., "content": ...}`` object a line (blank lines are
-skipped). ``content`` may also be a list of ``{"type": "text", "text": ...}`` parts, as the
-OpenAI and Anthropic APIs write it; other parts (images, tool calls) are dropped. Anything else
-is a ``UserInputError`` naming the file and line. Extraction runs after each user turn over a
+skipped; a UTF-8 byte-order mark is allowed). ``content`` may also be a list of
+``{"type": "text", "text": ...}`` parts, as the OpenAI and Anthropic APIs write it; other parts
+(images, tool calls) are dropped. Anything else, JSON nested too deeply included, is a
+``UserInputError`` naming the file and line. Extraction runs after each user turn over a
 window of the messages up to and including that turn.
 """
 
@@ -40,7 +41,7 @@ def parse_message(obj: Any, where: str) -> Message:
 def read_transcript(path: Path) -> list[Message]:
     """The messages of a JSONL transcript; ``UserInputError`` if missing or malformed."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserInputError(f"cannot read transcript {path}: {exc}") from exc
     messages: list[Message] = []
@@ -51,6 +52,8 @@ def read_transcript(path: Path) -> list[Message]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        except RecursionError as exc:
+            raise UserInputError(f"{path}:{number}: JSON nested too deeply") from exc
         messages.append(parse_message(obj, f"{path}:{number}"))
     if not any(m["role"] == "user" for m in messages):
         raise UserInputError(f"{path}: the transcript has no user message")
