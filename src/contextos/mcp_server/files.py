@@ -34,9 +34,14 @@ def read_range(root: Path, path: str, start_line: int = 1, end_line: int | None 
         raise UserInputError(f"end_line ({end_line}) is before start_line ({start_line})")
     full = confine(root, path)
     rel = full.relative_to(root).as_posix() or "."
-    if full.is_dir():
+    try:
+        is_dir, is_file = full.is_dir(), full.is_file()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        shown = rel if len(rel) <= 80 else rel[:80] + "..."
+        raise UserInputError(f"cannot read {shown!r}: {exc.strerror or exc}") from exc
+    if is_dir:
         raise UserInputError(f"{rel!r} is a directory: give a file path (search_code lists files)")
-    if not full.is_file():
+    if not is_file:
         raise UserInputError(f"no such file: {rel!r} (paths are relative to {root})")
     if is_secret_file_name(full.name):
         raise UserInputError(f"{rel!r} looks like a secrets file; it is not read through MCP")
