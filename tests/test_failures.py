@@ -199,9 +199,6 @@ def test_doctor_reports_a_home_under_a_file(tmp_path: Path) -> None:
     assert "CONTEXTOS_HOME is not usable: Not a directory" in doctor.stdout
 
 
-@pytest.mark.xfail(
-    strict=True, reason="home._ensure lets mkdir's OSError through (home.py is not ours to edit)"
-)
 def test_a_home_under_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     one_line(run("remember", "tabs", home=tmp_path / "file" / "home"), "CONTEXTOS_HOME", (1, 2))

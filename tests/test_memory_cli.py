@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.test_llm import FakeProvider, openai_body, server  # noqa: F401
+from tests.test_llm import openai_body, server  # noqa: F401
+from tests.wire import WireServer
 
 SCRIPT = Path(sys.executable).parent / "contextos"
 
@@ -75,7 +76,7 @@ def test_user_mistakes_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> 
 
 def test_extract_from_a_transcript_with_a_model_on_loopback(
     tmp_path: Path,
-    server: FakeProvider,  # noqa: F811
+    server: WireServer,  # noqa: F811
 ) -> None:
     server.queue(
         openai_body(json.dumps({"explanation": "tool", "memory": "tooling: The user uses uv."})),

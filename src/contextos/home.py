@@ -14,6 +14,8 @@ import os
 import re
 from pathlib import Path
 
+from contextos.errors import ConfigError
+
 __all__ = [
     "cache_dir",
     "contextos_home",
@@ -33,7 +35,13 @@ def contextos_home() -> Path:
 
 
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"CONTEXTOS_HOME is not usable: cannot create {path} ({exc.strerror or exc}); "
+            "point CONTEXTOS_HOME at a writable directory"
+        ) from exc
     return path
 
 
