@@ -4,7 +4,8 @@
 * ``tokens_throughput`` — exact o200k / cl100k token counting, MB/s;
 * ``search_latency`` — end-to-end ``Workspace.search`` latency at ~100k chunks;
 * ``vector_store`` — numpy exact search against sqlite-vec and usearch HNSW;
-* ``incremental`` — re-indexing after one file changes.
+* ``incremental`` — re-indexing after one file changes;
+* ``redaction_fp`` — ordinary lines that secret redaction changes, in real repositories.
 
 ``python -m benchmarks.micro NAME [ARGS...]`` runs ``benchmarks.micro.NAME`` with ``ARGS``.
 """
@@ -15,4 +16,5 @@ MODULES = (
     "search_latency",
     "vector_store",
     "incremental",
+    "redaction_fp",
 )

@@ -5,9 +5,10 @@ all walk through here, so they see the same files. Respects ``.gitignore`` files
 (git's wildmatch rules, via ``pathspec``) and an optional ``.contextosignore`` with the same
 syntax. Skips, with a counted reason: tool and dependency directories (``.git``,
 ``node_modules``, ``.venv``...), vendored directories, binaries, files over the size limit,
-generated / minified / lock files, secret files (``contextos.secrets`` decides) and symlinks
-that leave the root. Directory symlinks are never followed, which also makes symlink loops
-harmless. Other dot-directories (``.github``, ``.cursor``) are walked like any other.
+generated / minified / lock files, secret files (``contextos.secrets`` decides, by path and by
+content, and for a symlink by its target's path too) and symlinks that leave the root.
+Directory symlinks are never followed, which also makes symlink loops harmless. Other
+dot-directories (``.github``, ``.cursor``) are walked like any other.
 
 Two options narrow a walk without changing what it may see: ``under`` lists one sub-path only
 (ignore files above it still apply), and ``wanted`` picks files by path before anything is
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import pathspec
 
-from contextos.secrets import holds_private_key, is_secret_file_name
+from contextos.secrets import is_secret_content, is_secret_file_name, is_secret_path, redact
 
 __all__ = [
     "TextFile",
@@ -39,6 +40,7 @@ __all__ = [
     "WalkedFile",
     "classify_content",
     "is_test_path",
+    "link_reason",
     "text_files",
     "walk",
 ]
@@ -241,7 +243,8 @@ def text_files(
 
     What the agent's ``grep`` searches: files the walk skips are not read, and binary files and
     files holding a private key are passed over; generated and minified files are text and are
-    kept. ``under`` must already be confined to ``root`` (``contextos.paths.confine``).
+    kept. Secret values are redacted (``contextos.secrets.redact``), line by line.
+    ``under`` must already be confined to ``root`` (``contextos.paths.confine``).
     """
     for found in _walk(root, max_file_bytes, _clean(under), wanted, Counter()):
         try:
@@ -249,7 +252,7 @@ def text_files(
         except OSError:
             continue
         if _hidden_content(data) is None:
-            yield TextFile(found.rel, data.decode("utf-8", errors="replace"))
+            yield TextFile(found.rel, redact(data.decode("utf-8", errors="replace")))
 
 
 def _clean(under: str) -> str:
@@ -324,22 +327,36 @@ def _consider(
     if _ignored(specs, rel, False):
         return "ignored"
     try:
-        if os.path.islink(full) and not Path(full).resolve().is_relative_to(root):
-            return "symlink_outside_root"
+        link = link_reason(root, full)
+        if link is not None:
+            return link
         st = os.stat(full)
     except (OSError, RuntimeError):
         return "unreadable"
     if not os.path.isfile(full):
         return "not_regular"
-    reason = _name_reason(os.path.basename(full), st.st_size, max_file_bytes)
+    reason = "secret" if is_secret_path(rel) else None
+    reason = reason or _name_reason(os.path.basename(full), st.st_size, max_file_bytes)
     return reason or WalkedFile(rel, st.st_size, st.st_mtime_ns)
+
+
+def link_reason(root: Path, full: str) -> str | None:
+    """Why a symlink at ``full`` is skipped: ``symlink_outside_root`` when its target (followed
+    to the end) leaves ``root``, ``secret`` when the target's path is secret (``innocent.txt ->
+    .env``); ``None`` for a link that may be walked, and for anything that is not a link."""
+    if not os.path.islink(full):
+        return None
+    target = Path(full).resolve()
+    if not target.is_relative_to(root):
+        return "symlink_outside_root"
+    return "secret" if is_secret_path(target.relative_to(root).as_posix()) else None
 
 
 def _hidden_content(data: bytes) -> str | None:
     """Why no caller may see a file with these bytes (``binary``, ``secret``), or ``None``."""
     if b"\x00" in data[:8192]:
         return "binary"
-    if holds_private_key(data):
+    if is_secret_content(data):
         return "secret"
     return None
 

@@ -9,6 +9,9 @@ the next run finds the rest by comparing hashes and completes the index.
 A run can be stopped between batches (``should_stop``), which raises ``IndexCancelled``: a
 server shutting down never waits for a whole index or kills a write half-way.
 
+Secret values are redacted (``contextos.secrets.redact``) as soon as a file is read, so
+chunks, FTS rows and embeddings hold ``[REDACTED:<kind>]``, never the value.
+
 Left out: watching the file system (the MCP server drives re-runs).
 """
 
@@ -33,6 +36,7 @@ from contextos.code.analyze import Analysis, analyze_args
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.embed.protocol import Embedder
 from contextos.errors import IndexCancelled
+from contextos.secrets import redact
 from contextos.settings import Settings
 from contextos.store.db import bump_generation, transaction
 from contextos.types import Chunk, IndexSummary
@@ -236,7 +240,7 @@ class _Run:
             self.summary.files_added += 1
         else:
             self.summary.files_changed += 1
-        return _Pending(w, digest, text)
+        return _Pending(w, digest, redact(text))
 
     def _write(self, batch: list[_Prepared]) -> None:
         all_chunks = [c for p in batch for c in p.analysis.chunks]

@@ -113,7 +113,7 @@ def build_context(
         hits = ws.search(task, k or code_depth(budget))
         memories, notes = recall_memories(task, ws.embedder(build="background"), k=8)
         notes = [*dict.fromkeys(ws.warnings), *notes]
-        rules = find_rules(ws.root)
+        rules = find_rules(ws.root, skipped=True)
         view = _load_session(session) if session else None
         root_text = str(ws.root)
     packed, state = assemble(

@@ -8,8 +8,11 @@ directory) follow their front matter: ``alwaysApply: true``; ``globs`` matched a
 paths; a ``description`` only, when the task shares a word with it; otherwise only when the task
 names the rule as ``@name``. Files are found by the one walker (``contextos.walk``), so a rules
 file the walk does not see (git-ignored, ``.contextosignore``-d, vendored, a symlink out of the
-root, over 64 KiB, holding a private key) is not used. Left out: ``.cursorrules`` (deprecated)
-and user-level rule files.
+root, over 64 KiB, holding a private key) is not used, and secret values in a used one are
+redacted. A rules file that is a symlink leading out of the root (``CLAUDE.md -> ~/.ssh/id_rsa``)
+or to a secret file is listed with ``find_rules(root, skipped=True)`` as skipped, and its layer
+is reported as left out with the reason. Left out: ``.cursorrules`` (deprecated) and user-level
+rule files.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pathspec
 
 from contextos.context.compress import density
 from contextos.context.layers import Condition, Layer, State
-from contextos.walk import text_files
+from contextos.walk import link_reason, text_files
 
 __all__ = ["RuleFile", "applies", "find_rules", "rule_layers"]
 
@@ -44,6 +47,8 @@ class RuleFile:
     always: bool = True
     globs: tuple[str, ...] = ()
     description: str = ""
+    skipped: str = ""
+    """Why the walk skipped this file (then ``text`` is empty), or empty when it is used."""
 
     @property
     def name(self) -> str:
@@ -60,15 +65,38 @@ def _is_rules_file(rel: str) -> bool:
     return _cursor_scope(rel) is not None or rel.rpartition("/")[2] in RULE_NAMES
 
 
-def find_rules(root: Path) -> list[RuleFile]:
-    """Every rules file the walk of ``root`` sees, shallowest directory first."""
+_LINK_SKIPS = {
+    "symlink_outside_root": "a symlink that leads outside the workspace root",
+    "secret": "a symlink to a secret file",
+}
+
+
+def find_rules(root: Path, *, skipped: bool = False) -> list[RuleFile]:
+    """Every rules file the walk of ``root`` sees, shallowest directory first; with
+    ``skipped``, also the rules files the walk skipped as symlinks out of the root or to a
+    secret file, each with the reason in ``RuleFile.skipped``."""
     found: list[RuleFile] = []
-    for file in text_files(root, max_file_bytes=_MAX_BYTES, wanted=_is_rules_file):
+    asked: list[str] = []
+
+    def wanted(rel: str) -> bool:
+        keep = _is_rules_file(rel)
+        if keep:
+            asked.append(rel)
+        return keep
+
+    for file in text_files(root, max_file_bytes=_MAX_BYTES, wanted=wanted):
         scope = _cursor_scope(file.rel)
         if scope is not None:
             found.append(_cursor_rule(file.rel, scope, file.text))
         else:
             found.append(RuleFile(file.rel, file.rel.rpartition("/")[0], file.text.strip()))
+    used = {r.path for r in found}
+    for rel in asked if skipped else ():
+        why = _LINK_SKIPS.get(link_reason(root, str(root / rel)) or "")
+        if rel not in used and why:
+            scope = _cursor_scope(rel)
+            scope = rel.rpartition("/")[0] if scope is None else scope
+            found.append(RuleFile(rel, scope, "", skipped=why))
     return sorted(found, key=lambda r: (r.scope.count("/") + bool(r.scope), r.scope, r.path))
 
 
@@ -128,6 +156,10 @@ def _applies(rule: RuleFile) -> Condition:
     return condition
 
 
+def _never(state: State) -> bool:
+    return False
+
+
 def _heading(path: str, scope: str) -> Callable[[str], str]:
     def wrap(body: str) -> str:
         return f"Project rules from {path} ({scope}):\n{body}"
@@ -139,6 +171,16 @@ def rule_layers(rules: list[RuleFile]) -> list[Layer]:
     """One system layer per rules file, in order; its condition is ``applies``."""
     layers = []
     for rule in rules:
+        if rule.skipped:
+            layers.append(
+                Layer(
+                    id=f"rules:{rule.path}",
+                    content="",
+                    condition=_never,
+                    placement="system",
+                    why=f"skipped: {rule.skipped}",
+                )
+            )
         if not rule.text:
             continue
         scope = _scope_text(rule)
