@@ -8,7 +8,9 @@ syntax. Skips, with a counted reason: tool and dependency directories (``.git``,
 generated / minified / lock files, secret files (``contextos.secrets`` decides, by path and by
 content, and for a symlink by its target's path too) and symlinks that leave the root.
 Directory symlinks are never followed, which also makes symlink loops harmless. Other
-dot-directories (``.github``, ``.cursor``) are walked like any other.
+dot-directories (``.github``, ``.cursor``) are walked like any other. Names that are not valid
+UTF-8 are skipped (``undecodable_name``), so every path a caller sees can be stored, searched and
+printed; the walk is iterative, so no tree is too deep for it.
 
 Two options narrow a walk without changing what it may see: ``under`` lists one sub-path only
 (ignore files above it still apply), and ``wanted`` picks files by path before anything is
@@ -272,9 +274,11 @@ def _walk(
     skipped: Counter[str],
 ) -> Iterator[WalkedFile]:
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, dirnames, filenames in _top_down(root, skipped):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
+        dirnames[:] = _named(rel_dir, dirnames, under, skipped)
+        filenames[:] = _named(rel_dir, filenames, under, skipped)
         for ignore_name in (".gitignore", ".contextosignore"):
             if ignore_name in filenames:
                 spec = _load_spec(Path(dirpath) / ignore_name)
@@ -290,6 +294,51 @@ def _walk(
                 skipped[found] += 1
             else:
                 yield found
+
+
+def _top_down(root: Path, skipped: Counter[str]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root, followlinks=False)`` without recursion: Python 3.11's ``os.walk``
+    recurses once per level, so a tree 1,000 directories deep raised ``RecursionError``.
+
+    Like ``os.walk``, the caller prunes ``dirnames`` in place; a directory that cannot be
+    listed (permissions, a name too long for the OS) is skipped and counted as ``unreadable_dir``.
+    """
+    stack = [str(root)]
+    while stack:
+        dirpath = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(dirpath) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError:
+            skipped["unreadable_dir"] += 1
+            continue
+        yield dirpath, dirnames, filenames
+        for d in reversed(dirnames):
+            path = os.path.join(dirpath, d)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
+def _named(rel_dir: str, names: list[str], under: str, skipped: Counter[str]) -> list[str]:
+    """``names`` without those that are not valid UTF-8 (skipped as ``undecodable_name``):
+    such a name cannot be stored, searched or printed as text, so no caller ever sees one."""
+    kept = []
+    for name in names:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            if _within(f"{rel_dir}/{name}" if rel_dir else name, under):
+                skipped["undecodable_name"] += 1
+            continue
+        kept.append(name)
+    return kept
 
 
 def _kept_dirs(

@@ -13,6 +13,8 @@ progress and table modules are imported only when used, so ``contextos --help`` 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ContextDecorator, contextmanager
 from types import TracebackType
@@ -113,8 +115,19 @@ def run(app: typer.Typer) -> int:
     """Run ``app`` on ``sys.argv`` and return the exit code.
 
     Typer's own errors (a bad option value, a missing argument, an unknown command) would print a
-    usage block; here they print the same one line as ours, with where to find help.
+    usage block; here they print the same one line as ours, with where to find help. So does an
+    argument that is not valid UTF-8 (Python hands it over with lone surrogates, which no
+    database, JSON document or terminal can take): exit 2.
     """
+    for arg in sys.argv[1:]:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            message = (
+                f"argument {os.fsencode(arg)!r} is not valid UTF-8: pass text and paths as UTF-8"
+            )
+            _line("error", "red", message)
+            return 2
     try:
         result = app(standalone_mode=False)
     except typer.Abort as exc:  # Ctrl-C or end of input at a prompt

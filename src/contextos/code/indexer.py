@@ -9,6 +9,12 @@ the next run finds the rest by comparing hashes and completes the index.
 A run can be stopped between batches (``should_stop``), which raises ``IndexCancelled``: a
 server shutting down never waits for a whole index or kills a write half-way.
 
+One file never ends a run: a file that cannot be read, is no longer a regular file, or whose
+reading, analysis or writing raises is skipped and counted (``unreadable``, ``not_regular``,
+``error: <ExceptionType>``), and the next run tries it again. What ends a run is what means it
+cannot go on: a stop request, Ctrl-C, a database or embedder error (``ContextosError``). Pool
+workers die with the indexer (``analyze.die_with_parent``).
+
 Secret values are redacted (``contextos.secrets.redact``) as soon as a file is read, so
 chunks, FTS rows and embeddings hold ``[REDACTED:<kind>]``, never the value.
 
@@ -21,10 +27,12 @@ import fcntl
 import json
 import os
 import sqlite3
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -32,10 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contextos.code.analyze import Analysis, analyze_args
+from contextos.code.analyze import Analysis, analyze_args, die_with_parent
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.embed.protocol import Embedder
-from contextos.errors import IndexCancelled
+from contextos.errors import ContextosError, IndexCancelled, StoreError
 from contextos.secrets import redact
 from contextos.settings import Settings
 from contextos.store.db import bump_generation, transaction
@@ -169,13 +177,20 @@ class _Run:
         are many; write batches of whole files, one transaction each."""
         workers = min(os.cpu_count() or 1, 4) if len(todo) >= _PARALLEL_MIN_FILES else 1
         pool = (
-            ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+            ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
+            if workers > 1
+            else None
         )
         try:
             for start in range(0, len(todo), _WINDOW_FILES):
                 self._check_stop()
                 window = todo[start : start + _WINDOW_FILES]
-                pending = [p for w in window if (p := self._read(w, stored.get(w.rel)))]
+                pending = [p for w in window if (p := self._read_one(w, stored.get(w.rel)))]
                 args = [
                     (
                         p.walked.rel,
@@ -188,34 +203,77 @@ class _Run:
                 analyses = (
                     pool.map(analyze_args, args, chunksize=8) if pool else map(analyze_args, args)
                 )
-                self._write_all(pending, analyses, start, len(todo))
+                self._write_all(pending, analyses, start, len(todo), stored)
+        except BrokenProcessPool as exc:
+            raise ContextosError(
+                f"an index worker process died ({exc}); what was committed is whole: run the "
+                "index again"
+            ) from exc
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
 
     def _write_all(
-        self, pending: list[_Pending], analyses: Iterator[Analysis], done: int, total: int
+        self,
+        pending: list[_Pending],
+        analyses: Iterator[Analysis | str],
+        done: int,
+        total: int,
+        stored: dict[str, sqlite3.Row],
     ) -> None:
         batch: list[_Prepared] = []
         n_chunks = 0
         for i, (p, analysis) in enumerate(zip(pending, analyses, strict=True), start=1):
             w = p.walked
-            batch.append(_Prepared(w.rel, p.digest, w.size, w.mtime_ns, analysis))
-            n_chunks += len(analysis.chunks)
+            if isinstance(analysis, str):
+                self._skip_accepted(w.rel, analysis, w.rel in stored)
+            else:
+                batch.append(_Prepared(w.rel, p.digest, w.size, w.mtime_ns, analysis))
+                n_chunks += len(analysis.chunks)
             if len(batch) >= _BATCH_FILES or n_chunks >= _BATCH_CHUNKS:
                 self._check_stop()
-                self._write(batch)
+                self._write_each(batch, stored)
                 batch, n_chunks = [], 0
             self.progress("index", min(done + i, total), total)
         if batch:
+            self._write_each(batch, stored)
+
+    def _write_each(self, batch: list[_Prepared], stored: dict[str, sqlite3.Row]) -> None:
+        """Write ``batch`` in one transaction; if one of its files makes that fail (not the
+        database: that ends the run), write them one by one and skip the ones that fail."""
+        try:
             self._write(batch)
+        except Exception as exc:  # one file's fault, e.g. a value SQLite cannot store
+            reason = _skip_reason(exc)
+            if len(batch) == 1:
+                self._skip_accepted(batch[0].rel, reason, batch[0].rel in stored)
+                return
+            for p in batch:
+                self._write_each([p], stored)
+
+    def _skip_accepted(self, rel: str, reason: str, existed: bool) -> None:
+        """Skip a file ``_read`` had accepted (and counted as added or changed)."""
+        self.skipped[reason] += 1
+        if existed:
+            self.summary.files_changed -= 1
+        else:
+            self.summary.files_added -= 1
+        self._delete([rel] if existed else [], reason=reason)
+
+    def _read_one(self, w: WalkedFile, row: sqlite3.Row | None) -> _Pending | None:
+        """``_read``, with a file whose reading raises skipped as ``error: <ExceptionType>``."""
+        try:
+            return self._read(w, row)
+        except Exception as exc:  # one file's fault; fatal errors are raised again
+            self.skipped[_skip_reason(exc)] += 1
+            self._delete([w.rel] if row is not None else [], reason="error")
+            return None
 
     def _read(self, w: WalkedFile, row: sqlite3.Row | None) -> _Pending | None:
-        try:
-            data = (self.root / w.rel).read_bytes()
-        except OSError:
-            self.skipped["unreadable"] += 1
-            self._delete([w.rel] if row is not None else [], reason="unreadable")
+        data = _file_bytes(self.root / w.rel)
+        if isinstance(data, str):
+            self.skipped[data] += 1
+            self._delete([w.rel] if row is not None else [], reason=data)
             return None
         digest = file_hash(data)
         if row is not None and row["hash"] == digest:
@@ -322,6 +380,33 @@ class _Run:
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('root_hash', ?)", (new[""],)
             )
+
+
+def _file_bytes(path: Path) -> bytes | str:
+    """The bytes of ``path``, or why there are none: ``unreadable``, or ``not_regular`` when a
+    FIFO or device took the walked file's place (opened non-blocking: reading never hangs)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return "unreadable"
+    with open(fd, "rb") as handle:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return "not_regular"
+            return handle.read()
+        except OSError:
+            return "unreadable"
+
+
+def _skip_reason(exc: Exception) -> str:
+    """The skip reason for a file whose processing raised ``exc``, ``error: <ExceptionType>``;
+    an error that means the run cannot go on (a ``ContextosError`` such as a stop request or a
+    store or embedder failure, or a raw SQLite error) is raised again instead."""
+    if isinstance(exc, ContextosError):
+        raise exc
+    if isinstance(exc, sqlite3.Error):
+        raise StoreError(f"the index database failed: {exc}") from exc
+    return f"error: {type(exc).__name__}"
 
 
 def _mostly_text(text: str) -> bool:

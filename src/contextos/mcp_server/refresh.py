@@ -13,6 +13,10 @@ committed. The indexer's per-workspace file lock serialises us with a concurrent
 ``contextos index``. Left out: OS file-watch APIs (polling needs no extra dependency and costs one
 directory walk per interval; on trees so large that a walk takes more than a quarter of the
 interval, the interval stretches to keep polling under ~20% of a core).
+
+The thread never dies of an error: a failed walk, index run or workspace open (whatever it
+raised) sets state ``error`` with the message and its time, and is retried after a delay that
+doubles from ``interval`` up to a minute; the first run that succeeds sets ``ready`` again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["RefreshState", "Refresher"]
 
 DenseState = Literal["ready", "loading", "building", "off", "unavailable"]
+
+_MAX_RETRY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +96,30 @@ class Refresher:
         self._set(progress=f"{stage} {done}/{total}")
 
     def _run(self) -> None:
-        try:
-            from contextos.workspace import Workspace
+        from contextos.workspace import Workspace
 
-            with Workspace(self.root) as ws:
-                if ws.status()["last_indexed"] is not None:
-                    # a complete index from an earlier run answers in full while we refresh
-                    self._set(state="ready")
-                self._loop(ws)
-        except ContextosError as exc:  # bad embedder setting or unreadable database
-            self._set(state="error", error=str(exc), progress=None)
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                with Workspace(self.root) as ws:
+                    if self.state.state == "building" and ws.status()["last_indexed"] is not None:
+                        # a complete index from an earlier run answers in full while we refresh
+                        self._set(state="ready")
+                    self._loop(ws)
+            except Exception as exc:  # bad settings, unreadable database: reported, retried
+                failures += 1
+                self._stop.wait(self._failed(exc, failures))
+
+    def _failed(self, exc: Exception, failures: int) -> float:
+        """Report ``exc`` as the last error, with its time; return the seconds to wait before
+        retry number ``failures`` (doubling from ``interval``, at most a minute)."""
+        delay = min(_MAX_RETRY_SECONDS, self.interval * 2.0 ** min(failures, 16))
+        what = str(exc) if isinstance(exc, ContextosError) else f"{type(exc).__name__}: {exc}"
+        text = f"{_now()}: {what} (retry {failures} in {delay:.3g}s)"
+        # an OS error may quote a file name that is not valid UTF-8
+        error = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        self._set(state="error", phase="waiting to retry", progress=None, error=error)
+        return delay
 
     def model_status(self) -> tuple[DenseState, str | None]:
         """How dense ranking stands — ``ready``, ``loading`` (a model is there, not yet in
@@ -131,23 +151,31 @@ class Refresher:
     def _loop(self, ws: Workspace) -> None:
         seen: str | None = None
         asked_for_model = False
+        failures = 0
         while not self._stop.is_set():
             started = time.monotonic()
-            current = self._fingerprint(ws)
-            walk_seconds = time.monotonic() - started
-            # the first pass is lexical, so searches answer before anything is embedded
-            if current != seen and self._index(ws, embed=self.state.runs > 0):
-                seen = current
-            if self.embedder is None and self.state.runs > 0 and not self._stop.is_set():
-                self._set(phase="loading the embedding model")
-                self.embedder = self._resolve(ws, "no" if asked_for_model else "background")
-                asked_for_model = True
-                if self.embedder is not None:
-                    seen = None  # embed every chunk indexed lexically so far, right away
-                    continue
-            self._set(phase=self._resting_phase(ws))
-            # huge trees: keep the polling walk under ~20% of one core
-            self._stop.wait(max(self.interval, 4 * walk_seconds))
+            try:
+                current = self._fingerprint(ws)
+                walk_seconds = time.monotonic() - started
+                # the first pass is lexical, so searches answer before anything is embedded
+                if current != seen and self._index(ws, embed=self.state.runs > 0):
+                    seen = current
+                if self.embedder is None and self.state.runs > 0 and not self._stop.is_set():
+                    self._set(phase="loading the embedding model")
+                    self.embedder = self._resolve(ws, "no" if asked_for_model else "background")
+                    asked_for_model = True
+                    if self.embedder is not None:
+                        seen = None  # embed every chunk indexed lexically so far, right away
+                        continue
+                self._set(phase=self._resting_phase(ws))
+                failures = 0
+                # huge trees: keep the polling walk under ~20% of one core
+                wait = max(self.interval, 4 * walk_seconds)
+            except Exception as exc:  # whatever failed is reported and retried, never fatal
+                failures += 1
+                seen = None  # the retry runs the index again, and only its success says ready
+                wait = self._failed(exc, failures)
+            self._stop.wait(wait)
 
     def _resting_phase(self, ws: Workspace) -> str:
         if self.embedder is not None:
@@ -186,9 +214,6 @@ class Refresher:
             )
         except IndexCancelled:
             return False
-        except ContextosError as exc:
-            self._set(state="error", error=str(exc), progress=None)
-            return False
         change = _describe(summary)
         state = self.state
         change = change or state.last_change
@@ -196,12 +221,17 @@ class Refresher:
         return True
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def _describe(summary: IndexSummary) -> str | None:
+    """``<when>: +added ~changed -deleted files in <s>``, then what the run skipped and why."""
     changed = summary.files_added + summary.files_changed + summary.files_deleted
     if not changed:
         return None
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    skipped = ", ".join(f"{n} {reason}" for reason, n in summary.skipped.items())
     return (
-        f"{when}: +{summary.files_added} ~{summary.files_changed} -{summary.files_deleted} files "
-        f"in {summary.seconds:.2f}s"
+        f"{_now()}: +{summary.files_added} ~{summary.files_changed} -{summary.files_deleted} files "
+        f"in {summary.seconds:.2f}s" + (f"; skipped: {skipped}" if skipped else "")
     )
