@@ -63,7 +63,7 @@ class Engine:
     def start(self) -> None:
         self._refresher.start()
 
-    def close(self, timeout: float = 1.5) -> bool:
+    def close(self, timeout: float = 1.0) -> bool:
         """Stop the refresher (interrupting an index run between batches) and close the stores;
         True if every thread stopped within ``timeout`` seconds."""
         stopped = self._refresher.stop(timeout)

@@ -80,7 +80,7 @@ class Refresher:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 1.5) -> bool:
+    def stop(self, timeout: float = 1.0) -> bool:
         """Ask the thread to stop and wait up to ``timeout`` seconds; True if it stopped. An
         index run in flight stops between batches; what it committed is consistent."""
         self._stop.set()

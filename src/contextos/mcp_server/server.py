@@ -219,7 +219,7 @@ def serve(
     """Run the server until the client disconnects (stdio) or the process is interrupted
     (Ctrl-C: a normal end).
 
-    Returns True when the background indexer stopped within 1.5 s of the end. False means a
+    Returns True when the background indexer stopped within 1 s of the end. False means a
     native call (a parser, a tokenizer) still runs in its thread: the caller should then end
     the process with ``os._exit`` rather than let Python finalize under that thread (which
     aborts the process); every committed write is already whole.
