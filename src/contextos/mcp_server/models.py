@@ -171,7 +171,8 @@ class IndexStatus(_Out):
     phase: str = Field(
         description="What the background indexer does now: starting, indexing (the first, "
         "lexical pass), loading the embedding model, indexing and embedding, 'lexical index "
-        "ready; embedding model building', ready, or 'ready (lexical only)'."
+        "ready; embedding model building', ready, 'ready (lexical only)', or 'waiting to retry' "
+        "after a failed run (see error)."
     )
     search_mode: Literal["hybrid", "lexical"] = Field(
         description="How searches rank right now: lexical until an embedding model is ready."
