@@ -103,18 +103,22 @@ def _render_hits(hits: list[SearchHit] | list[FileHit]) -> None:
     if not hits:
         out.print("no results (is the workspace indexed? run `contextos index`)")
         return
+    rows: list[tuple[str, str, float]] = []
+    for hit in hits:
+        if isinstance(hit, FileHit):
+            symbols = ", ".join(c.symbol or f"{c.start_line}-{c.end_line}" for c in hit.chunks)
+            rows.append((hit.path, symbols, hit.score))
+        elif isinstance(hit, SearchHit):
+            loc = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+            rows.append((loc, hit.symbol or hit.kind, hit.score))
     table = Table(show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("location")
+    # a location is never cut or broken: the symbol column gives way instead
+    table.add_column("location", no_wrap=True, min_width=max(len(row[0]) for row in rows))
     table.add_column("symbol")
-    for i, hit in enumerate(hits, start=1):
-        if isinstance(hit, FileHit):
-            symbols = ", ".join(c.symbol or f"{c.start_line}-{c.end_line}" for c in hit.chunks)
-            table.add_row(str(i), f"{hit.score:.4f}", hit.path, symbols)
-        elif isinstance(hit, SearchHit):
-            loc = f"{hit.path}:{hit.start_line}-{hit.end_line}"
-            table.add_row(str(i), f"{hit.score:.4f}", loc, hit.symbol or hit.kind)
+    for i, (loc, symbol, score) in enumerate(rows, start=1):
+        table.add_row(str(i), f"{score:.4f}", loc, symbol)
     out.print(table)
 
 
