@@ -12,14 +12,7 @@ import pytest
 from benchmarks.redteam.harness import run_cases, select
 from benchmarks.redteam.verdict import TARGETS, Run, judge_cli
 
-STILL_FAILING: dict[str, str] = {
-    "secrets.remember.aws-secret-key": "issue 10 item 3: `remember` stores an AWS secret access "
-    "key that no AKIA id or assignment labels",
-    "secrets.remember.password-is": "issue 10 item 3: `remember` stores 'the ... password is "
-    "<letters only>' (stated-secret needs a digit)",
-    "faults.long-paths-cli": "issue 10 item 6: `contextos index PATH` with a name over NAME_MAX "
-    "ends in an OSError traceback",
-}
+STILL_FAILING: dict[str, str] = {}
 """Case id -> the issue 10 item whose fix has not landed (the reason of its strict xfail)."""
 
 FAST = select(fast=True)

@@ -20,11 +20,13 @@ from contextos.mcp_server.files import read_range
 from contextos.mcp_server.install import plan_install
 from contextos.memory import MemoryStore
 from contextos.secrets import (
+    find_memory_secrets,
     find_secrets,
     holds_private_key,
     is_secret_env,
     is_secret_file_name,
     redact,
+    redact_memory,
 )
 from contextos.walk import text_files, walk
 from contextos.workspace import Workspace
@@ -255,3 +257,19 @@ def test_mcp_install_never_writes_a_secret_variable(tmp_path: Path) -> None:
     held_back = sorted(c.value.split("=")[0] for c in cases("env") if c.secret)
     (note,) = [n for n in plan.notes if "looks like a secret" in n]
     assert f"{', '.join(held_back)} (looks like a secret)" in note
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("the staging database password is hunter", ["stated-password"]),
+        ("aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY for prod", ["aws-secret-key"]),
+        ("the password is stored in the vault", []),
+        ("fixed in commit 3f786850e387550fdab836ed7e6dc881de23001b", []),
+        ("We use pytest, never unittest", []),
+    ],
+)
+def test_memory_text_is_judged_by_the_prose_rules_too(text: str, kinds: list[str]) -> None:
+    assert find_memory_secrets(text) == kinds
+    assert ("[REDACTED:" in redact_memory(text)) == bool(kinds)
+    assert find_secrets(text) == []  # files are not judged by the prose rules

@@ -19,11 +19,15 @@ __all__ = ["confine", "workspace_root"]
 def workspace_root(path: Path | str) -> Path:
     """``path`` resolved, or ``UserInputError`` saying why it cannot be a workspace root."""
     candidate = Path(path).expanduser()
-    if not candidate.exists():
-        raise UserInputError(f"workspace path does not exist: {candidate}")
-    if not candidate.is_dir():
-        raise UserInputError(f"workspace path is not a directory: {candidate}")
-    return candidate.resolve()
+    try:
+        if not candidate.exists():
+            raise UserInputError(f"workspace path does not exist: {candidate}")
+        if not candidate.is_dir():
+            raise UserInputError(f"workspace path is not a directory: {candidate}")
+        return candidate.resolve()
+    except OSError as exc:  # a name too long, a loop of links: the path cannot be a root
+        shown = str(candidate) if len(str(candidate)) <= 200 else str(candidate)[:200] + "..."
+        raise UserInputError(f"cannot use {shown} as a workspace: {exc.strerror or exc}") from exc
 
 
 def confine(root: Path, path: str | Path) -> Path:

@@ -44,10 +44,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from contextos.errors import UserInputError
 
 __all__ = [
+    "find_memory_secrets",
     "find_secrets",
     "holds_private_key",
     "is_secret_content",
@@ -55,6 +57,7 @@ __all__ = [
     "is_secret_file_name",
     "is_secret_path",
     "redact",
+    "redact_memory",
     "refuse_secrets",
 ]
 
@@ -352,9 +355,56 @@ def _redact_line(line: str) -> str:
     return line
 
 
+_IN_PROSE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # a bare AWS-style secret: 40 characters mixing upper and lower case and digits (a git SHA
+    # is lower-case hex, so it never matches)
+    (
+        "aws-secret-key",
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
+            r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+    ),
+    # "the password is hunter" without a digit; "the password is stored in vault" is not one
+    (
+        "stated-password",
+        re.compile(
+            r"(?i)\bpass(?:word|phrase)?\s+(?:is|was)\s+['\"]?(?!(?:stored|kept|saved|set|"
+            r"managed|rotated|changed|reset|in|on|at|the|a|an|not|required|needed|empty|hidden|"
+            r"encrypted|hashed|same|different|from|under|available|provided|given|sent|shared|"
+            r"never|always|only|also|too|still|now|being|to|for|our|my|your|their|its|that|"
+            r"this|wrong|correct|invalid|expired|weak|strong|long|short)\b)(?!\[REDACTED)(?P<v>[^\s'\".,;]{4,})"
+        ),
+    ),
+)
+"""Memory-only rules: in prose a person or model wrote, these are secrets; in source files they
+would redact too many ordinary lines, so files are judged by ``find_secrets`` alone."""
+
+
+def find_memory_secrets(text: str) -> list[str]:
+    """``find_secrets`` plus the rules that hold only for memory text (``_IN_PROSE``)."""
+    kinds = find_secrets(text)
+    kinds += [kind for kind, pattern in _IN_PROSE if kind not in kinds and pattern.search(text)]
+    return kinds
+
+
+def redact_memory(text: str) -> str:
+    """``redact`` plus the memory-only rules: what bulk ingest and model output store."""
+    text = redact(text)
+    for kind, pattern in _IN_PROSE:
+        text = pattern.sub(partial(_marked, kind), text)
+    return text
+
+
+def _marked(kind: str, m: re.Match[str]) -> str:
+    """The match with its value (group ``v``, else all of it) replaced by the kind's marker."""
+    start = m.start("v") if "v" in m.re.groupindex else m.start()
+    return m[0][: start - m.start()] + f"[REDACTED:{kind}]"
+
+
 def refuse_secrets(text: str) -> None:
     """Raise ``UserInputError`` if ``text`` contains a secret (explicit, user-typed memories)."""
-    kinds = find_secrets(text)
+    kinds = find_memory_secrets(text)
     if kinds:
         raise UserInputError(
             f"not stored: the text looks like it contains a secret ({', '.join(kinds)}); "

@@ -30,7 +30,7 @@ from contextos.memory.records import (
     to_utc,
 )
 from contextos.memory.sql import new_id
-from contextos.secrets import redact, refuse_secrets
+from contextos.secrets import redact_memory, refuse_secrets
 from contextos.store.db import bump_generation, transaction
 
 __all__ = ["EMBED_BATCH", "backfill_embeddings", "build_memory", "embed_memories"]
@@ -54,7 +54,7 @@ def build_memory(
     if secrets == "refuse":
         refuse_secrets(text)
     else:
-        text = redact(text)
+        text = redact_memory(text)
     if isinstance(score, bool) or not isinstance(score, int):
         raise UserInputError(f"invalid score {score!r}: scores are integers from 1 to 5")
     now = now_utc()

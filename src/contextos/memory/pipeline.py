@@ -23,7 +23,7 @@ from contextos.llm.protocol import LLM, Message
 from contextos.memory.prompts import render
 from contextos.memory.records import DEFAULT_TAG, Memory, slugify_tag
 from contextos.memory.replies import NO_MEMORY, MemoryEvaluation, MemoryExtraction, MemoryUpdate
-from contextos.secrets import redact
+from contextos.secrets import redact_memory
 
 __all__ = [
     "Candidate",
@@ -91,7 +91,7 @@ def extract(llm: LLM, window: str) -> Candidate | None:
     tag, sep, text = raw.partition(":")
     if not sep or not text.strip() or len(tag) > 64:
         tag, text = DEFAULT_TAG, raw
-    return Candidate(slugify_tag(tag), redact(text.strip()), parsed.explanation)
+    return Candidate(slugify_tag(tag), redact_memory(text.strip()), parsed.explanation)
 
 
 def evaluate(llm: LLM, window: str, candidate: Candidate) -> MemoryEvaluation:
@@ -118,7 +118,7 @@ def decide(llm: LLM, candidate: Candidate, similar: Sequence[Memory]) -> Decisio
     prompt = render("update", existing=existing, candidate=candidate.line)
     parsed = _ask(llm, prompt, MemoryUpdate)
     assert isinstance(parsed, MemoryUpdate)
-    text = redact(parsed.text.strip()) or candidate.text
+    text = redact_memory(parsed.text.strip()) or candidate.text
     if parsed.action == "ADD":
         return Decision("ADD", None, text, "model: new information")
     index = parsed.target
