@@ -1,6 +1,6 @@
 """Brute-force cosine search over a numpy matrix of chunk vectors.
 
-Chosen over sqlite-vec and usearch after measuring (benchmarks/vector_store.py): at 100k vectors
+Chosen over sqlite-vec and usearch after measuring (benchmarks.micro.vector_store): at 100k vectors
 of dimension 256 an exact matrix product is well under the 50 ms p95 budget, is exact (no recall
 loss), needs no extra index file to keep consistent, and its source of truth stays the ``chunks``
 table. The matrix is loaded lazily and reloaded when the index generation changes.

@@ -18,7 +18,7 @@ every junction is a cut point: the frame's first line ends in a letter, and each
 closing line start a line with a path or ``>``. A path that starts with a space or ``/`` (or a
 counter that does not add up) is counted whole; a test checks both ways agree.
 
-``benchmarks/pack.py`` measures exactly this path (gold-in-budget at 2k-16k tokens).
+``benchmarks.pack`` measures exactly this path (gold-in-budget at 2k-16k tokens).
 Left out: re-reading files to widen a hit to its enclosing definition.
 """
 

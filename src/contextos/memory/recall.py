@@ -30,7 +30,7 @@ __all__ = ["RecallConfig", "rank", "sub_queries"]
 
 @dataclass(frozen=True, slots=True)
 class RecallConfig:
-    """Ranking knobs; defaults tuned on the LoCoMo dev file only (``benchmarks/locomo.py``)."""
+    """Ranking knobs; defaults tuned on the LoCoMo dev file only (``benchmarks.locomo``)."""
 
     rrf_k: float = 20.0
     w_lexical: float = 1.0

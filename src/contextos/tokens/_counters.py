@@ -1,7 +1,7 @@
 """The ``TokenCounter`` protocol and its two implementations: exact BPE and a scaled estimate.
 
 ``ExactCounter`` counts what OpenAI models see: tiktoken's Rust BPE over our bundled ranks.
-``count`` is one ``encode_ordinary`` call. ``benchmarks/tokens_throughput.py`` measured it on
+``count`` is one ``encode_ordinary`` call. ``benchmarks.micro.tokens_throughput`` measured it on
 10 MB of installed Python sources at about 23 MB/s (o200k_base) and 14 MB/s (cl100k_base) of
 one core's CPU time, above the 10 MB/s target. The alternatives were not worth their code: the
 numpy buffer was within 4%, a cache of per-line counts gained 13% on cl100k and nothing on
