@@ -57,6 +57,7 @@ class Workspace(Closing):
         self._snapshots = Snapshots(self.db_path)
         self._embedder: Embedder | None = None
         self._embedder_resolved = embedder != "auto"
+        self._build_started = False
         if embedder != "auto":
             self._embedder = embedder
 
@@ -71,15 +72,19 @@ class Workspace(Closing):
     ) -> Embedder | None:
         """The embedder, resolved once (``build`` says whether to wait for a model build; see
         ``resolve_embedder``; the model sits behind the embedding cache). While the model is
-        still pending, later calls look again."""
+        still pending, later calls look again, but only on disk: the hub probe and the build
+        start of ``"background"`` happen once per workspace, not on every search."""
         if not self._embedder_resolved:
             from contextos.embed.resolve import model_pending, open_embedder
 
+            if build == "background" and self._build_started:
+                build = "no"
             embedder, warnings = open_embedder(self.settings, progress=progress, build=build)
             self.warnings.extend(w for w in warnings if w not in self.warnings)
             if embedder is None and (
                 build == "no" or (build == "background" and model_pending(self.settings))
             ):
+                self._build_started = self._build_started or build == "background"
                 return None  # not yet: ask again next time
             self._embedder = embedder
             self._embedder_resolved = True
