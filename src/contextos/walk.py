@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pathspec
 
+from contextos.errors import PathOutsideRootError, UserInputError
+from contextos.paths import confine
 from contextos.secrets import is_secret_content, is_secret_file_name, is_secret_path, redact
 
 __all__ = [
@@ -395,10 +397,13 @@ def link_reason(root: Path, full: str) -> str | None:
     .env``); ``None`` for a link that may be walked, and for anything that is not a link."""
     if not os.path.islink(full):
         return None
-    target = Path(full).resolve()
-    if not target.is_relative_to(root):
+    try:
+        target = confine(root, full)
+    except PathOutsideRootError:
         return "symlink_outside_root"
-    return "secret" if is_secret_path(target.relative_to(root).as_posix()) else None
+    except UserInputError:  # a loop of links: nothing to read
+        return "unreadable"
+    return "secret" if is_secret_path(target.relative_to(root.resolve()).as_posix()) else None
 
 
 def _hidden_content(data: bytes) -> str | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from contextos.errors import UserInputError
 from contextos.mcp_server.models import FileText
 from contextos.paths import confine
-from contextos.secrets import is_secret_content, is_secret_path, redact
+from contextos.secrets import holds_private_key, is_secret_content, is_secret_path, redact
 from contextos.walk import classify_content
 
 __all__ = ["MAX_CHARS", "MAX_FILE_BYTES", "MAX_LINES", "read_range"]
@@ -65,7 +65,7 @@ def read_range(root: Path, path: str, start_line: int = 1, end_line: int | None 
     if classify_content(rel, data[:_HEAD]) == "binary":
         raise UserInputError(f"{rel!r} is a binary file; only text files can be read")
     if is_secret_content(data, rel):
-        why = "holds a private key" if b"PRIVATE KEY" in data else "holds secrets"
+        why = "holds a private key" if holds_private_key(data) else "holds secrets"
         raise UserInputError(f"{rel!r} {why}; it is not read through MCP")
     return _collect(redact(data.decode("utf-8", errors="replace")), rel, start_line, end_line)
 
