@@ -503,7 +503,10 @@ def test_every_non_blank_line_is_in_some_chunk(text: str, name: str) -> None:
 @settings(max_examples=60)  # each example parses with a real grammar: the slow part
 @given(text=any_text, language=st.sampled_from(sorted(PARSED_LANGUAGES)))
 def test_every_grammar_survives_arbitrary_text(text: str, language: str) -> None:
-    extension = {"python": "py", "javascript": "js", "typescript": "ts", "rust": "rs"}
+    extension = {
+        **{"python": "py", "javascript": "js", "typescript": "ts", "rust": "rs", "ruby": "rb"},
+        **{"csharp": "cs", "kotlin": "kt", "elixir": "ex", "haskell": "hs", "shell": "sh"},
+    }
     name = "f." + extension.get(language, language)
     assert language_for(name) == language
     assert_well_formed(chunk_file(name, text), text)

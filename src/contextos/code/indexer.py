@@ -1,7 +1,9 @@
 """Incremental, crash-safe indexing of a workspace into its SQLite database.
 
 A run walks the tree, re-reads only files whose size or mtime changed, re-chunks only files whose
-content hash changed, and removes files that disappeared. Each batch of files is written in one
+content hash changed, and removes files that disappeared; when ``CHUNKER_VERSION`` differs from
+the one recorded in ``meta`` (key ``chunker``), every file is re-read and re-chunked once. Each
+batch of files is written in one
 transaction that replaces a file's row, chunks, FTS rows, symbols and references together, so a
 ``kill -9`` at any moment leaves every file either fully indexed at its old or its new content;
 the next run finds the rest by comparing hashes and completes the index.
@@ -41,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from contextos.code.analyze import Analysis, analyze_args, die_with_parent
+from contextos.code.chunking import CHUNKER_VERSION
 from contextos.code.merkle import changed_dirs, dir_hashes, file_hash
 from contextos.embed.protocol import Embedder
 from contextos.errors import ContextosError, IndexCancelled, StoreError
@@ -134,6 +137,7 @@ class _Run:
         self.skipped: Counter[str] = Counter()
         self.should_stop: Callable[[], bool] = lambda: False
         self.fill_vectors = True
+        self.rechunk = False
 
     def _check_stop(self) -> None:
         if self.should_stop():
@@ -148,15 +152,26 @@ class _Run:
         }
         seen = {w.rel for w in walked.files}
         self._delete([p for p in stored if p not in seen], reason="deleted")
+        version = self.conn.execute("SELECT value FROM meta WHERE key = 'chunker'").fetchone()
+        self.rechunk = version is None or version[0] != CHUNKER_VERSION
         todo: list[WalkedFile] = []
         for w in walked.files:
             row = stored.get(w.rel)
-            if row is not None and row["size"] == w.size and row["mtime_ns"] == w.mtime_ns:
+            if (
+                not self.rechunk
+                and row is not None
+                and row["size"] == w.size
+                and row["mtime_ns"] == w.mtime_ns
+            ):
                 self.summary.files_unchanged += 1
             else:
                 todo.append(w)
         self.summary.files_seen = len(walked.files)
         self._process(todo, stored)
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('chunker', ?)", (CHUNKER_VERSION,)
+            )
         if self.fill_vectors:
             self._fill_vectors()
         self._update_merkle()
@@ -276,7 +291,7 @@ class _Run:
             self._delete([w.rel] if row is not None else [], reason=data)
             return None
         digest = file_hash(data)
-        if row is not None and row["hash"] == digest:
+        if not self.rechunk and row is not None and row["hash"] == digest:
             with transaction(self.conn):
                 self.conn.execute(
                     "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",

@@ -1,7 +1,7 @@
 """Numbered migrations of a workspace database (the code index).
 
 Tables:
-- ``meta``: key/value facts (embedder name, Merkle root hash, last index time).
+- ``meta``: key/value facts (embedder name, chunker version, Merkle root hash, last index time).
 - ``files``: one row per indexed file with its content hash; written in the same transaction as
   the file's chunks, so a file's row exists only if all its chunks do.
 - ``dirs``: the Merkle tree: one hash per directory over its children's names and hashes.

@@ -7,7 +7,7 @@ in line windows.
 
 Grammar modules are imported on the first ``parser_for`` call of their language, not at import
 time, so a CLI that never chunks C++ never loads the C++ grammar. Left out: detection by shebang or
-modeline, and grammars beyond the nine the package depends on.
+modeline, and grammars beyond the twenty the package depends on.
 """
 
 from __future__ import annotations
@@ -31,6 +31,17 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "java": ("tree_sitter_java", "language"),
     "c": ("tree_sitter_c", "language"),
     "cpp": ("tree_sitter_cpp", "language"),
+    "php": ("tree_sitter_php", "language_php"),
+    "ruby": ("tree_sitter_ruby", "language"),
+    "csharp": ("tree_sitter_c_sharp", "language"),
+    "scala": ("tree_sitter_scala", "language"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
+    "swift": ("tree_sitter_swift", "language"),
+    "elixir": ("tree_sitter_elixir", "language"),
+    "haskell": ("tree_sitter_haskell", "language"),
+    "lua": ("tree_sitter_lua", "language"),
+    "shell": ("tree_sitter_bash", "language"),
+    "zig": ("tree_sitter_zig", "language"),
 }
 
 PARSED_LANGUAGES = frozenset(_GRAMMARS)

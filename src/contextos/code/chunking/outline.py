@@ -12,11 +12,12 @@ the top level.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from contextos.code.chunking.defs_functional import ELIXIR_RULES, HASKELL_RULES
 from contextos.code.chunking.defs_go_rust_java_c import (
     C_RULES,
     CPP_RULES,
@@ -24,7 +25,10 @@ from contextos.code.chunking.defs_go_rust_java_c import (
     JAVA_RULES,
     RUST_RULES,
 )
+from contextos.code.chunking.defs_jvm_swift import KOTLIN_RULES, SCALA_RULES, SWIFT_RULES
+from contextos.code.chunking.defs_php_ruby_csharp import CSHARP_RULES, PHP_RULES, RUBY_RULES
 from contextos.code.chunking.defs_python_js import JS_RULES, PYTHON_RULES
+from contextos.code.chunking.defs_scripts import LUA_RULES, SHELL_RULES, ZIG_RULES
 from contextos.code.chunking.languages import parser_for
 from contextos.code.chunking.syntax import LangRules, Match, end_row
 
@@ -40,6 +44,17 @@ RULES: dict[str, LangRules] = {
     "java": JAVA_RULES,
     "c": C_RULES,
     "cpp": CPP_RULES,
+    "php": PHP_RULES,
+    "ruby": RUBY_RULES,
+    "csharp": CSHARP_RULES,
+    "scala": SCALA_RULES,
+    "kotlin": KOTLIN_RULES,
+    "swift": SWIFT_RULES,
+    "elixir": ELIXIR_RULES,
+    "haskell": HASKELL_RULES,
+    "lua": LUA_RULES,
+    "shell": SHELL_RULES,
+    "zig": ZIG_RULES,
 }
 
 _MAX_DEPTH = 24
@@ -91,23 +106,29 @@ class _Scanner:
         enclosing container's symbol."""
         found: list[Definition] = []
         lead: tuple[int, int] | None = None
-        for node in nodes:
+        for node in self._flatten(nodes, depth):
             if node.type in self.rules.comments:
                 row = node.start_point.row
                 reach = end_row(node) + (2 if self.src.startswith(b"/**", node.start_byte) else 1)
                 lead = (lead[0] if lead and row <= lead[1] else row, reach)
                 continue
-            inner = self.rules.transparent(node) if depth < _MAX_DEPTH else None
-            if inner is not None:
-                found.extend(self.scan(inner, prefix, depth + 1, found[-1].end if found else floor))
-            else:
-                for match in self.rules.match(node, self.src):
-                    last_end = found[-1].end if found else floor
-                    d = self._definition(match, prefix, depth, lead, last_end)
-                    if d is not None:
-                        found.append(d)
+            for match in self.rules.match(node, self.src):
+                last_end = found[-1].end if found else floor
+                d = self._definition(match, prefix, depth, lead, last_end)
+                if d is not None:
+                    found.append(d)
             lead = None
         return found
+
+    def _flatten(self, nodes: Sequence[Node], depth: int) -> Iterator[Node]:
+        """``nodes`` with transparent ones replaced by their inner nodes, recursively, so a
+        comment ending one wrapper (Haskell's imports) still leads into the next definition."""
+        for node in nodes:
+            inner = self.rules.transparent(node) if depth < _MAX_DEPTH else None
+            if inner is None:
+                yield node
+            else:
+                yield from self._flatten(inner, depth + 1)
 
     def _definition(
         self,

@@ -22,6 +22,7 @@ __all__ = [
     "first_named",
     "qualify",
     "text_of",
+    "trimmed_rows",
 ]
 
 
@@ -69,6 +70,39 @@ def end_row(node: Node) -> int:
     early: its end point is column 0 of the next row)."""
     row, column = node.end_point
     return row - 1 if column == 0 and row > node.start_point.row else row
+
+
+def _trailing_comments(node: Node, comments: frozenset[str]) -> list[Node]:
+    """The comment nodes that end ``node``, at the deepest level where it ends in comments."""
+    while node.child_count:
+        last: Node | None = node.children[-1]
+        if last is not None and last.type in comments:
+            run: list[Node] = []
+            while last is not None and last.type in comments:
+                run.append(last)
+                last = last.prev_sibling
+            return run[::-1]
+        node = node.children[-1]
+    return []
+
+
+def trimmed_rows(node: Node, src: bytes, comments: frozenset[str]) -> tuple[int, int]:
+    """The 0-based first and last rows of ``node`` for grammars (Scala, Haskell) that end a
+    definition at the indentation of the next one, taking the comments above the next one along:
+    the last row is the last one with code, and the first one takes the comments that end the
+    previous sibling and lie directly above ``node``."""
+    first = node.start_point.row
+    previous = node.prev_sibling
+    for comment in reversed(_trailing_comments(previous, comments) if previous else []):
+        if end_row(comment) + 1 < first:
+            break
+        first = comment.start_point.row
+    trailing = _trailing_comments(node, comments)
+    end = trailing[0].start_byte if trailing else node.end_byte
+    while end > node.start_byte and src[end - 1 : end] in (b" ", b"\t", b"\r", b"\n"):
+        end -= 1
+    start = node.start_point.row
+    return first, start + src.count(b"\n", node.start_byte, end)
 
 
 def first_named(node: Node, types: frozenset[str]) -> Node | None:
