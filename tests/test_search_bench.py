@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks.search.bm25_chunks import code_tokens, window_chunks
+from benchmarks.search.bm25_chunks import code_tokens, document, window_chunks
 from benchmarks.search.data import select_repos, split_of
 from benchmarks.search.evaluate import RepoRun, evaluate_system
 from benchmarks.search.metric import (
@@ -156,8 +156,14 @@ def test_both_halves_of_the_real_repositories_are_non_empty() -> None:
 
 def test_code_tokens_keep_the_identifier_and_its_parts() -> None:
     assert code_tokens("getHTTPResponse my_func x2 simple") == [
-        "gethttpresponse", "get", "http", "response", "my_func", "my", "func", "x2", "x", "2", "simple",
+        "gethttpresponse", "get", "http", "response", "my_func", "my", "func", "x2", "x", "2",
+        "simple",
     ]  # fmt: skip
+
+
+def test_a_bm25_document_is_the_text_then_the_stem_twice_and_the_last_three_dirs() -> None:
+    assert document("a/b/c/d/mod.py", "x = 1") == "x = 1 mod mod b c d"
+    assert document("gin.go", "package gin") == "package gin gin gin "
 
 
 def test_window_chunks_overlap_and_cover_the_file(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 Chunks: when semble is importable, exactly the files and chunks semble indexes (its file walker
 over code extensions, its size filter, its tree-sitter chunker of ~750 characters); otherwise
 fixed 50-line windows starting every 40 lines over ``walk_text_files``. ``chunker`` in the
-result notes says which. One document per chunk: its path, a newline, its text. Tokens
+result notes says which. One document per chunk: its text, then its file's stem twice and the
+names of its last three directories (``document``: the enrichment semble's own BM25 uses; with the
+path prepended once instead, NDCG@10 is 0.667 rather than 0.682 on the 28 repositories). Tokens
 (``code_tokens``): every identifier or number, lowercased, plus its camelCase/snake_case parts
 when it has more than one. ``bm25s`` Lucene BM25, k1 1.5, b 0.75; chunks with a zero score are
 not returned. Left out: stemming, stop words, path boosts, any reranking.
@@ -16,7 +18,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from benchmarks.common.trees import walk_text_files
@@ -24,7 +26,15 @@ from benchmarks.search.data import DEFAULT_MIRRORS, checkout, corpus_dir
 from benchmarks.search.evaluate import RepoRun
 from benchmarks.search.metric import Hit, K
 
-__all__ = ["WINDOW_LINES", "WINDOW_STEP", "Bm25Chunks", "bm25_runs", "code_tokens", "window_chunks"]
+__all__ = [
+    "WINDOW_LINES",
+    "WINDOW_STEP",
+    "Bm25Chunks",
+    "bm25_runs",
+    "code_tokens",
+    "document",
+    "window_chunks",
+]
 
 WINDOW_LINES = 50
 WINDOW_STEP = 40
@@ -46,6 +56,13 @@ def code_tokens(text: str) -> list[str]:
         if len(parts) > 1:
             out.extend(p.lower() for p in parts)
     return out
+
+
+def document(path: str, text: str) -> str:
+    """The text BM25 indexes for a chunk: text, file stem twice, last three directory names."""
+    parts = PurePosixPath(path)
+    dirs = " ".join([p for p in parts.parent.parts if p not in (".", "/")][-3:])
+    return f"{text} {parts.stem} {parts.stem} {dirs}"
 
 
 def window_chunks(root: Path, paths: Sequence[str]) -> Iterator[Chunk]:
@@ -85,7 +102,7 @@ class Bm25Chunks:
         self.chunks = list(chunks)
         self._bm25 = bm25s.BM25(k1=1.5, b=0.75)
         self._bm25.index(
-            [code_tokens(path + "\n" + text) or ["\0"] for path, _, _, text in self.chunks],
+            [code_tokens(document(path, text)) or ["\0"] for path, _, _, text in self.chunks],
             show_progress=False,
         )
 
