@@ -1,8 +1,10 @@
 """contextos on the search benchmark: ``Workspace.search(query, k=10, mode=...)`` over each corpus.
 
 Indexes are kept in ``WORK/ws/<repo>.db`` and built only when missing (a ``<repo>.json`` beside
-the database records that the build finished, with its time and counts), so ranking experiments
-re-rank without re-indexing. ``CONTEXTOS_HOME`` is ``WORK/home`` (``use_bench_home``); its
+the database records that the build finished, with its time, counts and ``index_code``: a digest
+of the indexing code, ``contextos/code/chunking``, ``indexer.py``, ``schema.py`` and ``walk.py``),
+so ranking experiments re-rank without re-indexing; an index built by other indexing code is
+rebuilt. ``CONTEXTOS_HOME`` is ``WORK/home`` (``use_bench_home``); its
 ``models/`` holds the static embedding model, built there the first time (minutes).
 
 Index time is the wall time of ``Workspace.index()`` on an empty database, with the embedder
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.common.instances import remove_db
+from benchmarks.common.results import source_digest
 from benchmarks.search.data import DEFAULT_MIRRORS, checkout, corpus_dir
 from benchmarks.search.evaluate import RepoRun, evaluate_system
 from benchmarks.search.metric import K
@@ -35,7 +38,14 @@ if TYPE_CHECKING:
     from contextos.code.search import SearchConfig
     from contextos.types import SearchMode
 
-__all__ = ["MODES", "bench_model_dir", "contextos_runs", "run_contextos", "use_bench_home"]
+__all__ = [
+    "MODES",
+    "bench_model_dir",
+    "contextos_runs",
+    "index_code_digest",
+    "run_contextos",
+    "use_bench_home",
+]
 
 MODES: dict[str, SearchMode] = {
     "contextos-hybrid": "hybrid",
@@ -92,6 +102,16 @@ def _scratch_home(work: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def index_code_digest() -> str | None:
+    """Digest of the code that decides what an index holds (chunking, indexer, schema, walk)."""
+    import contextos
+
+    pkg = Path(contextos.__file__).parent
+    files = sorted((pkg / "code" / "chunking").glob("*.py"))
+    files += [pkg / "code" / "indexer.py", pkg / "code" / "schema.py", pkg / "walk.py"]
+    return source_digest(files)
+
+
 def _index(corpus: Path, db: Path) -> tuple[float, dict[str, Any]]:
     """Index ``corpus`` into ``db``; the seconds ``index()`` took and what it did."""
     from contextos.workspace import Workspace
@@ -107,6 +127,7 @@ def _index(corpus: Path, db: Path) -> tuple[float, dict[str, Any]]:
         "chunks": summary.chunks_total,
         "embedder": summary.embedder,
         "index_s": round(seconds, 3),
+        "index_code": index_code_digest(),
     }
     return seconds, facts
 
@@ -119,14 +140,14 @@ def _ensure_index(
     corpus = corpus_dir(tree, repo)
     db = work / "ws" / f"{repo['name']}.db"
     marker = db.with_suffix(".json")
-    if extracted or not marker.is_file():
+    facts = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
+    if extracted or facts.get("index_code") != index_code_digest():
         marker.unlink(missing_ok=True)
         remove_db(db)
         db.parent.mkdir(parents=True, exist_ok=True)
         seconds, facts = _index(corpus, db)
         marker.write_text(json.dumps(facts) + "\n", encoding="utf-8")
         return corpus, db, seconds, {**facts, "index_reused": False}
-    facts = json.loads(marker.read_text(encoding="utf-8"))
     if not index_timing:
         return corpus, db, None, {**facts, "index_reused": True}
     with _scratch_home(work) as scratch:
