@@ -113,7 +113,7 @@ GOLDEN: dict[str, list[Row]] = {
         ("method", "Arg.init", 10, 12),
         ("method", "Arg.hasValue", 14, 16),
         ("function", "parse", 19, 22),
-        ("module", None, 24, 26),
+        ("function", "test.parse", 24, 26),
     ],
 }
 

@@ -3,10 +3,11 @@
 Lua: ``function a.b:c()`` (symbol ``a.b.c``), ``local function f``, and ``M.f = function`` or
 ``local f = function`` with a single target. Shell: ``f() { }`` and ``function f { }`` at the top
 level of the file or of a top-level ``{ }`` group (nvm wraps its whole script in one). Zig:
-``fn`` declarations and ``const X = struct/enum/union/opaque { ... }`` containers with their
-functions. Left out: Lua tables of functions (``M = { f = function ... }``), shell functions
-defined inside ``if`` blocks, Zig ``test`` blocks and comptime-generated types
-(``fn List(T) type { return struct {...} }`` is one function).
+``fn`` declarations, ``test "name"`` blocks (symbol ``test.name``, as Zig's test runner names
+them) and ``const X = struct/enum/union/opaque { ... }`` containers with their functions. Left
+out: Lua tables of functions (``M = { f = function ... }``), shell functions defined inside
+``if`` blocks, Zig comptime-generated types (``fn List(T) type { return struct {...} }`` is one
+function).
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def _zig(node: Node, src: bytes) -> list[Match]:
     if node.type == "function_declaration":
         name = field_text(node, "name", src)
         return [Match("function", name, node, node, node.child_by_field_name("body"))]
+    if node.type == "test_declaration":
+        label = first_named(node, frozenset({"string", "identifier"}))
+        name = text_of(label, src).strip('"') if label is not None else ""
+        block = first_named(node, frozenset({"block"}))
+        return [Match("function", f"test.{name}" if name else "test", node, node, block)]
     if node.type != "variable_declaration":
         return []
     container = first_named(node, _ZIG_CONTAINERS)
