@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from contextos.retrieval.tokenize import code_tokens
 
-__all__ = ["ParsedQuery", "code_like", "parse_query"]
+__all__ = ["ParsedQuery", "code_like", "parse_query", "query_symbols"]
 
 _PATH = re.compile(
     r"(?<![\w.])((?:[\w.-]+/)*[\w-]+\.(?:py|pyi|js|jsx|ts|tsx|go|rs|java|c|h|cc|cpp|hpp|rb|php|cs|kt|scala|swift|md|rst|txt|toml|yaml|yml|json|cfg|ini))\b"
@@ -66,3 +66,30 @@ def parse_query(text: str) -> ParsedQuery:
     parsed.identifiers = list(idents)
     parsed.about_tests = bool(_TEST_WORDS.search(text))
     return parsed
+
+
+_SYMBOL_QUERY = re.compile(
+    r"^(?:[A-Za-z_$][\w$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][\w$]*)+"  # qualified: a.b, A::B
+    r"|_\w*"  # _private
+    r"|[A-Za-z][A-Za-z0-9]*[A-Z_][\w]*"  # camelCase, snake_case
+    r"|[A-Z][A-Za-z0-9]*)$"  # Capitalised
+)
+_EMBEDDED = re.compile(
+    r"\b(?:[A-Z][a-z][a-zA-Z0-9]*[A-Z][a-zA-Z0-9]*|[a-z][a-zA-Z0-9]*[A-Z][a-zA-Z0-9]+"
+    r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b"
+)
+_QUALIFIER = re.compile(r"::|\\|->|\.|#")
+
+
+def query_symbols(text: str) -> tuple[list[str], bool]:
+    """The symbol names ``text`` asks about, and whether the whole query is one symbol.
+
+    A query that is a single identifier (``Session``, ``parse_args``, ``Plug.Conn``,
+    ``Illuminate\\Support\\Str``) names its last part; prose names the camelCase, PascalCase and
+    snake_case words it contains (``how ZodError formats issues`` → ``ZodError``). Plain lower
+    case words are prose, never symbols.
+    """
+    stripped = text.strip()
+    if _SYMBOL_QUERY.match(stripped):
+        return [_QUALIFIER.split(stripped)[-1]], True
+    return list(dict.fromkeys(_EMBEDDED.findall(text))), False

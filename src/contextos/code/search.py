@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from contextos.code.mentions import mention_scores
-from contextos.code.query import parse_query
+from contextos.code.query import parse_query, query_symbols
+from contextos.code.rerank import (
+    ChunkMeta,
+    RankKnobs,
+    boost_definitions,
+    boost_paths,
+    diversify,
+    path_prior,
+)
 from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.retrieval.bm25 import query_weights
@@ -43,6 +51,8 @@ class SearchConfig:
     max_terms: int = 32
     candidates: int = 400
     chunk_file_weight: float = 0.5
+    symbol_dense_scale: float = 0.5
+    rank: RankKnobs = field(default_factory=RankKnobs)
 
 
 def weights_for(config: SearchConfig, mode: SearchMode) -> dict[str, float]:
@@ -153,13 +163,19 @@ def search(
     if embedder is None and mode != "lexical":
         cfg = replace(cfg, w_dense=0.0)
         mode = "lexical" if mode == "hybrid" else mode
+    names, symbol_query = query_symbols(query)
     weights = weights_for(cfg, mode)
+    if symbol_query and mode == "hybrid":
+        weights["dense"] *= cfg.symbol_dense_scale
     evidence = gather(conn, snapshots, embedder, query, cfg, weights)
     file_scores = fuse_files(evidence, weights, cfg)
     chunk_scores = rrf(evidence.chunk_rankings, weights, cfg.rrf_k)
     if files:
         return _file_hits(conn, file_scores, chunk_scores, evidence.chunk_path, k)
-    return _chunk_hits(conn, file_scores, chunk_scores, evidence.chunk_path, cfg, k)
+    ranked = _rank_chunks(
+        conn, query, names, symbol_query, evidence, file_scores, chunk_scores, cfg, k
+    )
+    return _load_hits(conn, ranked)
 
 
 def _chunk_paths(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
@@ -228,17 +244,22 @@ def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> lis
     ]
 
 
-def _chunk_hits(
+def _rank_chunks(
     conn: sqlite3.Connection,
+    query: str,
+    names: list[str],
+    symbol_query: bool,
+    evidence: Evidence,
     file_scores: dict[str, float],
     chunk_scores: dict[int, float],
-    chunk_path: dict[int, str],
     cfg: SearchConfig,
     k: int,
-) -> list[SearchHit]:
-    """Chunks by their own fused score plus a share of their file's score."""
+) -> list[tuple[int, float]]:
+    """Chunks by their own fused score plus a share of their file's score, then the steps of
+    ``rerank``: definitions, path words, path priors, per-file diversity."""
+    path_of = evidence.chunk_path
     scores = {
-        cid: score + cfg.chunk_file_weight * file_scores.get(chunk_path.get(cid, ""), 0.0)
+        cid: score + cfg.chunk_file_weight * file_scores.get(path_of.get(cid, ""), 0.0)
         for cid, score in chunk_scores.items()
     }
     if not scores and file_scores:  # only mentions matched: show the files' first chunks
@@ -248,8 +269,51 @@ def _chunk_hits(
             ).fetchone()
             if row:
                 scores[int(row[0])] = file_scores[path]
-    best = top_by_score(scores, k)
-    return _load_hits(conn, [(cid, scores[cid]) for cid in best])
+    knobs = cfg.rank
+    scores = {cid: scores[cid] for cid in top_by_score(scores, max(k, knobs.depth))}
+    defining = _defining_chunks(conn, names)
+    meta = _chunk_meta(conn, set(scores) | set(defining))
+    boost_definitions(
+        scores,
+        {c: meta[c] for c in defining if c in meta},
+        names,
+        symbol_query=symbol_query,
+        knobs=knobs,
+    )
+    if not symbol_query:
+        boost_paths(scores, meta, query, knobs)
+    for cid in scores:
+        m = meta.get(cid)
+        if m is not None:
+            scores[cid] *= path_prior(m, evidence.about_tests, knobs)
+    paths = {cid: m.path for cid, m in meta.items()}
+    return diversify(scores, paths, k, knobs.saturation)
+
+
+def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
+    """Ids of the chunks defining one of ``names`` (the last part of their symbol)."""
+    if not names:
+        return []
+    marks = ",".join("?" * len(names))
+    rows = conn.execute(
+        f"SELECT chunk_id FROM symbols WHERE name IN ({marks}) LIMIT 200", names
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]:
+    out: dict[int, ChunkMeta] = {}
+    id_list = list(ids)
+    for start in range(0, len(id_list), 500):
+        part = id_list[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for cid, path, symbol, kind, is_test in conn.execute(
+            f"SELECT c.id, c.path, c.symbol, c.kind, f.is_test FROM chunks c"
+            f" JOIN files f ON f.path = c.path WHERE c.id IN ({marks})",
+            part,
+        ):
+            out[int(cid)] = ChunkMeta(path, symbol, kind, bool(is_test))
+    return out
 
 
 def _file_hits(
