@@ -43,10 +43,12 @@ _HASH_COMMENTS = frozenset(
     }
 )
 _STRING = r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\''
+# Comments and strings in one flat alternation (no group around the comments), so the regex
+# engine jumps straight to the next possible first character; ``_blank_comment`` tells them apart.
 _SKIP = {
-    "hash": re.compile(r'(?P<skip>"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|#[^\n]*)|' + _STRING),
-    "c": re.compile(r"(?P<skip>//[^\n]*|/\*[\s\S]*?\*/)|" + _STRING + r"|`(?:\\.|[^`\\])*`"),
-    "sql": re.compile(r"(?P<skip>--[^\n]*|/\*[\s\S]*?\*/)|" + _STRING),
+    "hash": re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|#[^\n]*|' + _STRING),
+    "c": re.compile(r"//[^\n]*|/\*[\s\S]*?\*/|" + _STRING + r"|`(?:\\.|[^`\\])*`"),
+    "sql": re.compile(r"--[^\n]*|/\*[\s\S]*?\*/|" + _STRING),
 }
 _NO_COMMENTS = frozenset({"markdown", "rst", "text", "json", "html", "xml", "csv"})
 
@@ -98,8 +100,8 @@ def referenced_identifiers(text: str, language: str) -> set[str]:
         code = text
     else:
         style = "hash" if language in _HASH_COMMENTS else "sql" if language == "sql" else "c"
-        code = _SKIP[style].sub(_blank_skipped, text)
-    return {w for w in _IDENT.findall(code) if w not in keywords}
+        code = _SKIP[style].sub(_blank_comment, text)
+    return set(_IDENT.findall(code)) - keywords
 
 
 def defined_symbols(chunks: list[Chunk]) -> list[tuple[str, str]]:
@@ -111,5 +113,7 @@ def defined_symbols(chunks: list[Chunk]) -> list[tuple[str, str]]:
     return list(seen)
 
 
-def _blank_skipped(match: re.Match[str]) -> str:
-    return " " if match.group("skip") is not None else match.group()
+def _blank_comment(match: re.Match[str]) -> str:
+    """A comment or docstring becomes a space; a string literal (quote or backtick) stays."""
+    found = match.group()
+    return found if found[0] in "\"'`" and found[:3] not in ('"""', "'''") else " "
