@@ -1,8 +1,9 @@
 """Read-side caches of a workspace index, kept in step with the index generation.
 
 The indexer bumps ``meta.generation`` in every write transaction. Readers compare it (one
-indexed row read) before each search and reload only what is stale: the vector matrix and the
-BM25 postings of chunks and files. BM25 snapshots are persisted next to the database. While
+indexed row read) before each search and reload only what is stale: the vector matrix, the
+BM25 postings of chunks and files, and the file reference graph. BM25 snapshots are persisted
+next to the database; the graph is rebuilt in memory (one scan of the chunk texts). While
 another process is indexing, a snapshot up to ``STALE_S`` old is reused, so searching during a
 long index stays fast (results may miss the newest files for a few seconds, never show
 half-written ones).
@@ -16,6 +17,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from contextos.code.graph import RefGraph, build_graph
 from contextos.code.vectors import VectorIndex
 from contextos.retrieval.bm25 import Bm25Index
 from contextos.store.db import generation
@@ -24,7 +26,7 @@ __all__ = ["Snapshots", "index_running"]
 
 _FTS = {"chunks": "chunks_fts", "files": "files_fts"}
 STALE_S = 5.0
-"""While an indexer is writing, a BM25 snapshot up to this old is reused rather than rebuilt."""
+"""While an indexer is writing, a snapshot up to this old is reused rather than rebuilt."""
 
 
 def index_running(db_path: Path) -> bool:
@@ -42,12 +44,13 @@ def index_running(db_path: Path) -> bool:
 
 
 class Snapshots:
-    """Lazily built, generation-checked BM25 and vector indexes for one database."""
+    """Lazily built, generation-checked BM25 indexes, vectors and file graph of one database."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
         self.vectors = VectorIndex()
         self._bm25: dict[str, tuple[str, Bm25Index]] = {}
+        self._graph: tuple[str, RefGraph] | None = None
         self._built_at: dict[str, float] = {}
 
     def bm25(self, conn: sqlite3.Connection, table: str, names_weight: float) -> Bm25Index:
@@ -56,9 +59,8 @@ class Snapshots:
         cached = self._bm25.get(table)
         if cached is not None and cached[0] == gen:
             return cached[1]
-        fresh = cached is not None and self._built_at[table] + STALE_S > time.monotonic()
-        if cached is not None and fresh and index_running(self.db_path):
-            return cached[1]  # don't rebuild on every batch an indexer writes
+        if cached is not None and self._reusable(table):
+            return cached[1]
         path = self.db_path.with_name(f"{self.db_path.name}.{table}.bm25.npz")
         index = Bm25Index.load(path, gen)
         if index is None:
@@ -68,6 +70,22 @@ class Snapshots:
         self._bm25[table] = (gen, index)
         self._built_at[table] = time.monotonic()
         return index
+
+    def graph(self, conn: sqlite3.Connection) -> RefGraph:
+        """The file reference graph of the index (``contextos.code.graph.build_graph``)."""
+        gen = str(generation(conn))
+        if self._graph is not None and (self._graph[0] == gen or self._reusable("graph")):
+            return self._graph[1]
+        graph = build_graph(conn)
+        self._graph = (gen, graph)
+        self._built_at["graph"] = time.monotonic()
+        return graph
+
+    def _reusable(self, key: str) -> bool:
+        """A stale snapshot is still served while an indexer writes, if built under ``STALE_S``
+        ago: rebuilding on every batch the indexer commits would stall searches."""
+        fresh = self._built_at[key] + STALE_S > time.monotonic()
+        return fresh and index_running(self.db_path)
 
     def vector_index(self, conn: sqlite3.Connection) -> VectorIndex:
         self.vectors.check(generation(conn))
