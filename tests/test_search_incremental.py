@@ -323,18 +323,6 @@ def test_incremental_reindex_stores_what_a_fresh_index_stores(
 
 
 @EMBEDDERS
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ties are ordered by SQLite rowid, which records indexing history: equal scores in a "
-        "ranking (BM25; in hybrid mode the dense and fused ones too) keep rowid order "
-        "(stable argsort over rowid-ordered documents, fusion.top_by_score keeps insertion "
-        "order), and an incremental run appends "
-        "new and changed files after the old ones while a fresh run inserts them in walk order. "
-        "E.g. 'tax.py': billing/refunds.py:1 and billing/discounts.py:1 tie at BM25 1.6004 and "
-        "swap ranks 3/4. Fix in src: break ties by (path, start_line), not rowid."
-    ),
-)
 def test_incremental_reindex_answers_like_a_fresh_index(
     make_repo: RepoMaker, tmp_path: Path, embedder: HashingEmbedder | None
 ) -> None:

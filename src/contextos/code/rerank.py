@@ -32,6 +32,7 @@ from contextos.retrieval.tokenize import STOPWORDS, split_identifier
 __all__ = [
     "ChunkMeta",
     "RankKnobs",
+    "boost_central_files",
     "boost_definitions",
     "boost_paths",
     "diversify",
@@ -44,6 +45,7 @@ class ChunkMeta:
     """What ranking reads about a chunk besides its score."""
 
     path: str
+    start_line: int
     symbol: str | None
     kind: str
     is_test: bool
@@ -53,11 +55,12 @@ class ChunkMeta:
 class RankKnobs:
     """Weights of the steps above, as multiples of the best fused score (priors as factors)."""
 
-    depth: int = 50
+    depth: int = 100
     definition_boost: float = 3.0
     embedded_scale: float = 0.5
     named_file_bonus: float = 1.5
     rare_definitions: int = 3
+    graph: float = 0.0
     path_boost: float = 1.0
     path_min_share: float = 0.1
     saturation: float = 0.5
@@ -81,6 +84,24 @@ def _stem_is(stem: str, name: str) -> bool:
 @lru_cache(maxsize=8192)
 def _stem(path: str) -> str:
     return PurePosixPath(path).stem.lower()
+
+
+def boost_central_files(
+    scores: dict[int, float],
+    path_of: Mapping[int, str],
+    rank: Mapping[str, float],
+    knobs: RankKnobs,
+) -> None:
+    """Raise (in place) chunks by ``graph`` x the best score x their file's share of the best
+    PageRank among the candidates (``rank``: personalised by the candidates themselves)."""
+    if not scores or not rank or knobs.graph == 0.0:
+        return
+    top = max((rank.get(path_of.get(c, ""), 0.0) for c in scores), default=0.0)
+    if top <= 0.0:
+        return
+    unit = max(scores.values()) * knobs.graph / top
+    for cid in scores:
+        scores[cid] += unit * rank.get(path_of.get(cid, ""), 0.0)
 
 
 def boost_definitions(
@@ -182,11 +203,17 @@ def path_prior(meta: ChunkMeta, about_tests: bool, knobs: RankKnobs) -> float:
 
 
 def diversify(
-    scores: Mapping[int, float], path_of: Mapping[int, str], k: int, saturation: float
+    scores: Mapping[int, float], meta: Mapping[int, ChunkMeta], k: int, saturation: float
 ) -> list[tuple[int, float]]:
     """The ``k`` best chunks when each further chunk of a file already taken counts
-    ``saturation`` times less per chunk taken (greedy; exact because decay only lowers)."""
-    ranked = sorted(scores, key=lambda c: -scores[c])
+    ``saturation`` times less per chunk taken (greedy; exact because decay only lowers).
+    Equal scores are ordered by path and line, so the answer does not depend on row ids."""
+
+    def place(cid: int) -> tuple[str, int]:
+        m = meta.get(cid)
+        return (m.path, m.start_line) if m is not None else ("", cid)
+
+    ranked = sorted(scores, key=lambda c: (-scores[c], place(c)))
     taken: dict[str, int] = {}
     chosen: list[tuple[float, int]] = []
     floor = float("-inf")
@@ -194,11 +221,11 @@ def diversify(
         score = scores[cid]
         if len(chosen) >= k and score <= floor:
             break
-        path = path_of.get(cid, "")
+        path = place(cid)[0]
         n = taken.get(path, 0)
         chosen.append((score * saturation**n, cid))
         taken[path] = n + 1
         if len(chosen) >= k:
             floor = sorted(s for s, _ in chosen)[-k]
-    chosen.sort(key=lambda t: -t[0])
+    chosen.sort(key=lambda t: (-t[0], place(t[1])))
     return [(cid, s) for s, cid in chosen[:k]]

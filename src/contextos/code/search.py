@@ -1,4 +1,4 @@
-"""Hybrid code search: BM25 (chunks and whole files) + vectors + mentions, fused, per file.
+"""Hybrid code search: BM25 (chunks and whole files) + vectors + mentions, fused, then ranked.
 
 Rankings fused with weighted reciprocal-rank fusion (``fusion.rrf``):
 - ``file_bm25``: whole-file BM25 over code-aware tokens (``files_fts``);
@@ -6,7 +6,14 @@ Rankings fused with weighted reciprocal-rank fusion (``fusion.rrf``):
 - ``dense``: cosine similarity of chunk vectors, each file by its best chunk;
 - ``mention``: files the query names by path, module, traceback frame or rare symbol.
 Test files are down-weighted unless the query is about tests. Modes: ``hybrid`` uses all,
-``lexical`` all but ``dense``, ``dense`` only ``dense``. Weights are tuned on the dev split only.
+``lexical`` all but ``dense``, ``dense`` only ``dense``. File results (``files=True``) are the
+fused file scores. Chunk results add a share of their file's score to their own, then go through
+``rerank``: definitions of queried symbols, file names matching the query, path priors and
+per-file diversity. Symbol queries (``Session``, ``Plug.Conn``) lean lexical.
+
+Which data tuned what: the file-level weights on the localization dev split (issue texts);
+``w_dense_chunks`` and ``RankKnobs.depth`` on the *tune* half of the code-search dev set (by
+repository); every other ranking knob is semble's published value or a round default.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ import re
 import sqlite3
 from dataclasses import dataclass, field, replace
 
+from contextos.code.graph import personalized_pagerank
 from contextos.code.mentions import mention_scores
 from contextos.code.query import parse_query, query_symbols
 from contextos.code.rerank import (
     ChunkMeta,
     RankKnobs,
+    boost_central_files,
     boost_definitions,
     boost_paths,
     diversify,
@@ -36,7 +45,12 @@ __all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weight
 
 @dataclass(frozen=True, slots=True)
 class SearchConfig:
-    """Ranking knobs. Defaults are the values tuned on the localization dev split."""
+    """Ranking knobs (see the module docstring for which data set each default).
+
+    ``w_dense_chunks`` replaces ``w_dense`` for chunk results in hybrid mode: short queries
+    gain more from the embedder than issue-length texts; ``symbol_dense_scale`` multiplies the
+    dense weight when the whole query is one symbol; ``rank`` holds the ``rerank`` knobs.
+    """
 
     rrf_k: float = 20.0
     w_file_bm25: float = 1.0
@@ -51,6 +65,7 @@ class SearchConfig:
     max_terms: int = 32
     candidates: int = 400
     chunk_file_weight: float = 0.5
+    w_dense_chunks: float = 0.5
     symbol_dense_scale: float = 0.5
     rank: RankKnobs = field(default_factory=RankKnobs)
 
@@ -98,17 +113,25 @@ def gather(
 ) -> Evidence:
     """Run every ranking with a non-zero weight."""
     parsed = parse_query(query)
-    chunk_rankings: dict[str, list[int]] = {}
+    chunk_hits: dict[str, list[tuple[int, float]]] = {}
     if weights.get("chunk_bm25"):
         index = snapshots.bm25(conn, "chunks", cfg.names_weight)
         terms = query_weights(parsed.tokens, index, cfg.max_terms)
-        chunk_rankings["chunk_bm25"] = [cid for cid, _ in index.search(terms, cfg.candidates)]
+        chunk_hits["chunk_bm25"] = index.search(terms, cfg.candidates)
     if weights.get("dense") and embedder is not None:
         qvec = embedder.embed_batch([query])[0]
-        chunk_rankings["dense"] = [
-            cid for cid, _ in snapshots.vector_index(conn).search(conn, qvec, cfg.candidates)
+        chunk_hits["dense"] = snapshots.vector_index(conn).search(conn, qvec, cfg.candidates)
+    places = _chunk_places(conn, {cid for hits in chunk_hits.values() for cid, _ in hits})
+    chunk_path = {cid: place[0] for cid, place in places.items()}
+    # equal scores are ordered by place, not by row id: row ids record indexing history
+    chunk_rankings = {
+        name: [
+            cid
+            for cid, _ in sorted(hits, key=lambda h: (-h[1], places.get(h[0], ("", 0))))
+            if cid in places
         ]
-    chunk_path = _chunk_paths(conn, {cid for r in chunk_rankings.values() for cid in r})
+        for name, hits in chunk_hits.items()
+    }
     file_rankings = {
         name: _files_by_best_chunk(ranking, chunk_path) for name, ranking in chunk_rankings.items()
     }
@@ -116,9 +139,10 @@ def gather(
         index = snapshots.bm25(conn, "files", cfg.names_weight)
         hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
         id_path = _file_paths(conn, [fid for fid, _ in hits])
-        file_rankings["file_bm25"] = [id_path[fid] for fid, _ in hits if fid in id_path]
+        ordered = sorted((-score, id_path[fid]) for fid, score in hits if fid in id_path)
+        file_rankings["file_bm25"] = [path for _, path in ordered]
     if weights.get("mention"):
-        all_paths = [r[0] for r in conn.execute("SELECT path FROM files")]
+        all_paths = [r[0] for r in conn.execute("SELECT path FROM files ORDER BY path")]
         mentions = mention_scores(conn, parsed, all_paths, cfg.plain_word_weight)
         file_rankings["mention"] = top_by_score(mentions, cfg.candidates)
     candidates = {p for r in file_rankings.values() for p in r}
@@ -165,6 +189,8 @@ def search(
         mode = "lexical" if mode == "hybrid" else mode
     names, symbol_query = query_symbols(query)
     weights = weights_for(cfg, mode)
+    if mode == "hybrid" and not files:
+        weights["dense"] = cfg.w_dense_chunks
     if symbol_query and mode == "hybrid":
         weights["dense"] *= cfg.symbol_dense_scale
     evidence = gather(conn, snapshots, embedder, query, cfg, weights)
@@ -173,20 +199,22 @@ def search(
     if files:
         return _file_hits(conn, file_scores, chunk_scores, evidence.chunk_path, k)
     ranked = _rank_chunks(
-        conn, query, names, symbol_query, evidence, file_scores, chunk_scores, cfg, k
+        conn, snapshots, query, names, symbol_query, evidence, file_scores, chunk_scores, cfg, k
     )
     return _load_hits(conn, ranked)
 
 
-def _chunk_paths(conn: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
+def _chunk_places(conn: sqlite3.Connection, ids: set[int]) -> dict[int, tuple[str, int]]:
+    """``{chunk id: (path, start line)}``."""
+    out: dict[int, tuple[str, int]] = {}
     id_list = list(ids)
     for start in range(0, len(id_list), 500):
         part = id_list[start : start + 500]
         marks = ",".join("?" * len(part))
-        out.update(
-            conn.execute(f"SELECT id, path FROM chunks WHERE id IN ({marks})", part).fetchall()
-        )
+        for cid, path, line in conn.execute(
+            f"SELECT id, path, start_line FROM chunks WHERE id IN ({marks})", part
+        ):
+            out[int(cid)] = (path, int(line))
     return out
 
 
@@ -246,6 +274,7 @@ def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> lis
 
 def _rank_chunks(
     conn: sqlite3.Connection,
+    snapshots: Snapshots,
     query: str,
     names: list[str],
     symbol_query: bool,
@@ -273,6 +302,13 @@ def _rank_chunks(
     scores = {cid: scores[cid] for cid in top_by_score(scores, max(k, knobs.depth))}
     defining = _defining_chunks(conn, names)
     meta = _chunk_meta(conn, set(scores) | set(defining))
+    paths = {cid: m.path for cid, m in meta.items()}
+    if knobs.graph:
+        seeds: dict[str, float] = {}
+        for cid, score in scores.items():
+            seeds[paths.get(cid, "")] = seeds.get(paths.get(cid, ""), 0.0) + score
+        rank = personalized_pagerank(snapshots.graph(conn), seeds)
+        boost_central_files(scores, paths, rank, knobs)
     boost_definitions(
         scores,
         {c: meta[c] for c in defining if c in meta},
@@ -286,8 +322,7 @@ def _rank_chunks(
         m = meta.get(cid)
         if m is not None:
             scores[cid] *= path_prior(m, evidence.about_tests, knobs)
-    paths = {cid: m.path for cid, m in meta.items()}
-    return diversify(scores, paths, k, knobs.saturation)
+    return diversify(scores, meta, k, knobs.saturation)
 
 
 def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
@@ -307,12 +342,12 @@ def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]
     for start in range(0, len(id_list), 500):
         part = id_list[start : start + 500]
         marks = ",".join("?" * len(part))
-        for cid, path, symbol, kind, is_test in conn.execute(
-            f"SELECT c.id, c.path, c.symbol, c.kind, f.is_test FROM chunks c"
+        for cid, path, line, symbol, kind, is_test in conn.execute(
+            f"SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test FROM chunks c"
             f" JOIN files f ON f.path = c.path WHERE c.id IN ({marks})",
             part,
         ):
-            out[int(cid)] = ChunkMeta(path, symbol, kind, bool(is_test))
+            out[int(cid)] = ChunkMeta(path, int(line), symbol, kind, bool(is_test))
     return out
 
 
