@@ -30,6 +30,7 @@ from pathlib import PurePosixPath
 from contextos.retrieval.tokenize import STOPWORDS, split_identifier
 
 __all__ = [
+    "PROSE",
     "ChunkMeta",
     "RankKnobs",
     "boost_central_files",
@@ -49,6 +50,7 @@ class ChunkMeta:
     symbol: str | None
     kind: str
     is_test: bool
+    language: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class RankKnobs:
     aside_prior: float = 0.3
     reexport_prior: float = 0.5
     stub_prior: float = 0.7
+    prose_prior: float = 0.5
 
 
 _STOP = STOPWORDS | {"does", "how", "what", "when", "where", "which", "who", "why"}
@@ -184,7 +187,9 @@ _ASIDE = re.compile(
     r"(?:^|/)(?:compat|_compat|legacy|_?examples?|docs?_src|samples?|demos?|benchmarks?)(?:/|$)",
     re.IGNORECASE,
 )
-_REEXPORT = frozenset({"__init__.py", "package-info.java", "mod.rs"})
+_REEXPORT = frozenset({"__init__.py", "package-info.java"})
+PROSE = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
+"""Languages of prose files (documentation, not code)."""
 
 
 def path_prior(meta: ChunkMeta, about_tests: bool, knobs: RankKnobs) -> float:
@@ -199,6 +204,8 @@ def path_prior(meta: ChunkMeta, about_tests: bool, knobs: RankKnobs) -> float:
         factor *= knobs.reexport_prior
     if name.endswith(".d.ts"):
         factor *= knobs.stub_prior
+    if meta.language in PROSE:
+        factor *= knobs.prose_prior
     return factor
 
 

@@ -26,6 +26,7 @@ from contextos.code.graph import personalized_pagerank
 from contextos.code.mentions import mention_scores
 from contextos.code.query import parse_query, query_symbols
 from contextos.code.rerank import (
+    PROSE,
     ChunkMeta,
     RankKnobs,
     boost_central_files,
@@ -161,7 +162,7 @@ def fuse_files(
         factor = 1.0
         if is_test and not evidence.about_tests:
             factor *= cfg.test_penalty
-        if language in _PROSE:
+        if language in PROSE:
             factor *= cfg.prose_penalty
         if _CHANGELOG.search(path):
             factor *= cfg.changelog_penalty
@@ -225,7 +226,6 @@ def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     return dict(conn.execute(f"SELECT id, path FROM files WHERE id IN ({marks})", ids).fetchall())
 
 
-_PROSE = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
 _CHANGELOG = re.compile(
     r"(^|/)(changes|changelog|history|news|whatsnew|release[-_]?notes)([./_-]|$)", re.IGNORECASE
 )
@@ -342,12 +342,12 @@ def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]
     for start in range(0, len(id_list), 500):
         part = id_list[start : start + 500]
         marks = ",".join("?" * len(part))
-        for cid, path, line, symbol, kind, is_test in conn.execute(
-            f"SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test FROM chunks c"
-            f" JOIN files f ON f.path = c.path WHERE c.id IN ({marks})",
+        for cid, path, line, symbol, kind, is_test, language in conn.execute(
+            f"SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test, f.language"
+            f" FROM chunks c JOIN files f ON f.path = c.path WHERE c.id IN ({marks})",
             part,
         ):
-            out[int(cid)] = ChunkMeta(path, int(line), symbol, kind, bool(is_test))
+            out[int(cid)] = ChunkMeta(path, int(line), symbol, kind, bool(is_test), language)
     return out
 
 
