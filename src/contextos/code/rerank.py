@@ -50,7 +50,7 @@ class ChunkMeta:
     symbol: str | None
     kind: str
     is_test: bool
-    language: str = "text"
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
