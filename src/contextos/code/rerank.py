@@ -5,7 +5,8 @@ chunks match the query's words. Three things they miss, each a pure step here:
 
 1. **Definitions.** A chunk that *defines* a queried symbol (its parsed ``symbol`` ends with the
    name) gains ``definition_boost`` x the best score, half as much when the symbol is only
-   embedded in a prose query, 1.5x when the file is named after it. Definitions outside the
+   embedded in a prose query, 1.5x when the file is named after it, two thirds for a function
+   or method (``Engine`` means the type before a method named ``Engine``). Definitions outside the
    candidates join when the name is rare (few definitions) or names their file.
 2. **Paths.** For prose queries, a file whose stem or directory shares words with the query
    (``sessions.py`` for "how HTTP sessions manage state", prefixes count) gains up to
@@ -61,6 +62,7 @@ class RankKnobs:
     definition_boost: float = 3.0
     embedded_scale: float = 0.5
     named_file_bonus: float = 1.5
+    callable_share: float = 0.67
     rare_definitions: int = 3
     graph: float = 0.0
     path_boost: float = 1.0
@@ -130,6 +132,8 @@ def boost_definitions(
     for cid, meta in defining.items():
         named_file = any(_stem_is(_stem(meta.path), n) for n in lowered)
         boost = unit * (knobs.named_file_bonus if named_file else 1.0)
+        if meta.kind in ("function", "method"):
+            boost *= knobs.callable_share
         if cid in scores:
             scores[cid] += boost
         elif named_file or per_name[_last(meta.symbol)] <= knobs.rare_definitions:
