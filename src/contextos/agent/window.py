@@ -1,0 +1,270 @@
+"""The window of one agent step: the task, the newest turns whole, older turns as line excerpts.
+
+Every step the loop asks a ``WindowBuilder`` (fed the growing history, one message at a time)
+for a window of at most ``budget`` tokens. The window is made of the history's own text:
+
+1. the head (system prompt and task, the first ``keep_head`` messages), always, whole;
+2. the newest turns whole, newest first, while they fit in ``whole_share`` of what is left
+   (a turn is an assistant message with the tool results answering it: never split);
+3. one ``user`` message after the head that condenses every older turn to whole lines: for each
+   path, name (6+ characters) and number (3+ digits) seen in the history and not in the task, the
+   *last* line that mentions it, chosen by value per token (newer turns worth more) until the
+   room is spent, grouped under a one-line stub per message saying how much was elided.
+
+An agent reuses what it saw last: the file it listed, the function a grep found, the line number
+of an error. Keeping each name's latest line keeps where it was last seen, and costs a line, not
+an observation. Per-message work (text, counts, names) is done once, when a message is fed; a
+window costs a scan of the candidate lines and one exact count. Left out: model-written
+summaries (``context.compaction.summarize``; this runs every step, without a model) and
+re-ordering turns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from contextos.context.counting import TokenCounter, count_all
+
+__all__ = ["StepWindow", "WindowBuilder", "WindowKnobs", "WindowReport", "message_text"]
+
+Message = dict[str, Any]
+_NAMES = (
+    re.compile(
+        r"[\w.-]*/[\w./-]+|[\w-]+\.(?:py|txt|cfg|toml|rst|md|json|yaml|yml|ini|c|h|js|ts)\b"
+    ),
+    re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{5,}\b"),
+    re.compile(r"\b\d{3,}\b"),
+)
+_WEIGHTS = (3.0, 2.0, 1.0)  # a path, an identifier, a number
+_MAX_LINE_CHARS = 2000
+
+
+def message_text(message: Message) -> str:
+    """What a message costs and says: ``[role]``, its content, its tool-call argument strings."""
+    calls = message.get("tool_calls") or []
+    args = "\n".join(str(c.get("function", {}).get("arguments", "")) for c in calls)
+    return f"[{message['role']}]\n{message.get('content') or ''}\n{args}"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowKnobs:
+    """How the room after the head is shared (tuned on the replay benchmark's tune half)."""
+
+    whole_share: float = 0.85
+    """Fraction of the room after the head for the newest turns, sent whole."""
+    decay: float = 0.8
+    """Value of a line per turn of age (a line ``n`` turns old is worth ``decay**n``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowReport:
+    """Which history messages (indices) were sent whole, excerpted (kept/total lines), dropped."""
+
+    whole: tuple[int, ...]
+    excerpted: tuple[tuple[int, int, int], ...]
+    dropped: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepWindow:
+    """The messages to send (OpenAI format), their text and o200k-style count, and the report."""
+
+    messages: list[Message]
+    text: str
+    tokens: int
+    report: WindowReport
+
+
+@dataclass(slots=True)
+class _Fed:
+    message: Message
+    text: str
+    tokens: int
+    turn: int
+    lines: list[str]
+    line_tokens: list[int] = field(default_factory=list)
+
+
+class WindowBuilder:
+    """Fed a history message by message (``feed``), builds the window of the next step."""
+
+    def __init__(
+        self, counter: TokenCounter, *, keep_head: int = 2, knobs: WindowKnobs | None = None
+    ) -> None:
+        self.counter, self.keep_head = counter, keep_head
+        self.knobs = knobs or WindowKnobs()
+        self._fed: list[_Fed] = []
+        self._head_text = ""
+        self._latest: dict[str, tuple[int, int]] = {}
+        self._owns: dict[tuple[int, int], dict[str, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._fed)
+
+    def feed(self, messages: Iterable[Message]) -> None:
+        """Append messages to the history (counted and indexed once, here)."""
+        new = list(messages)
+        texts = [message_text(m) for m in new]
+        for message, text, tokens in zip(new, texts, count_all(self.counter, texts), strict=True):
+            turn = self._turn_of(message)
+            lines = text.split("\n")
+            self._fed.append(_Fed(message, text, tokens, turn, lines))
+            if len(self._fed) <= self.keep_head:
+                self._head_text += text + "\n"
+            else:
+                self._index(len(self._fed) - 1, lines)
+
+    def window_for(self, messages: Sequence[Message], budget: int) -> StepWindow:
+        """Feed what of ``messages`` is new (the history only grows), then build the window."""
+        self.feed(messages[len(self._fed) :])
+        return self.window(budget)
+
+    def _turn_of(self, message: Message) -> int:
+        if not self._fed:
+            return 0
+        last = self._fed[-1]
+        joins = message["role"] == "tool" and len(self._fed) > self.keep_head
+        return last.turn if joins else last.turn + 1
+
+    def _index(self, i: int, lines: list[str]) -> None:
+        for j, line in enumerate(lines):
+            for key, weight in _names(line).items():
+                if key in self._head_text:
+                    continue
+                old = self._latest.get(key)
+                if old is not None:
+                    owned = self._owns[old]
+                    del owned[key]
+                    if not owned:
+                        del self._owns[old]
+                self._latest[key] = (i, j)
+                self._owns.setdefault((i, j), {})[key] = weight
+
+    def window(self, budget: int) -> StepWindow:
+        """The window of the next step: never over ``budget`` unless the head alone is."""
+        fed, head = self._fed, self._fed[: self.keep_head]
+        room = budget - sum(f.tokens for f in head)
+        first = len(fed)  # the first message sent whole after the head
+        share = room * self.knobs.whole_share
+        used = 0
+        while first > len(head) and room > 0:
+            start = first - 1
+            while start > len(head) and fed[start].turn == fed[start - 1].turn:
+                start -= 1
+            cost = sum(f.tokens for f in fed[start:first])
+            if used + cost > share:
+                break
+            used, first = used + cost, start
+        digest, excerpted = self._digest(first, room - used)
+        sent = [f.message for f in head]
+        texts, tokens = [f.text for f in head], [f.tokens for f in head]
+        if digest is not None:
+            sent.append(digest[0])
+            texts.append(digest[1])
+            tokens.append(digest[2])
+        sent += [f.message for f in fed[first:]]
+        texts += [f.text for f in fed[first:]]
+        tokens += [f.tokens for f in fed[first:]]
+        kept = {e[0] for e in excerpted}
+        report = WindowReport(
+            whole=tuple(range(len(head))) + tuple(range(first, len(fed))),
+            excerpted=excerpted,
+            dropped=tuple(i for i in range(len(head), first) if i not in kept),
+        )
+        return StepWindow(sent, "\n".join(texts), sum(tokens), report)
+
+    def _digest(
+        self, end: int, room: int
+    ) -> tuple[tuple[Message, str, int] | None, tuple[tuple[int, int, int], ...]]:
+        """The condensing message for history messages before ``end``, within ``room``."""
+        if end <= self.keep_head or room <= 0:
+            return None, ()
+        chosen = self._choose(end, room)
+        while chosen:
+            content = self._render(end, chosen)
+            message = {"role": "user", "content": content}
+            text = message_text(message)
+            tokens = self.counter.count(text)
+            if tokens <= room:
+                excerpted = _excerpted(chosen, self._fed)
+                return (message, text, tokens), excerpted
+            chosen = chosen[: len(chosen) - max(1, len(chosen) // 10)]
+        return None, ()
+
+    def _choose(self, end: int, room: int) -> list[tuple[int, int]]:
+        """The lines to keep, best value per token first, whose estimated cost fits ``room``."""
+        fed, decay, now = self._fed, self.knobs.decay, self._fed[-1].turn
+        scored = []
+        for (i, j), owned in self._owns.items():
+            if i >= end:
+                continue
+            f = fed[i]
+            if not f.line_tokens:
+                f.line_tokens = _line_costs(self.counter, f.lines)
+            cost = f.line_tokens[j] + 1
+            value = sum(owned.values()) * decay ** (now - f.turn)
+            scored.append((value / cost, i, j, cost))
+        scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+        spent = self.counter.count(_preamble(end - self.keep_head)) + 8
+        heads: set[int] = set()
+        chosen = []
+        for _, i, j, cost in scored:
+            extra = cost + (0 if i in heads else 16)
+            if spent + extra > room:
+                continue
+            spent += extra
+            heads.add(i)
+            chosen.append((i, j))
+        return chosen
+
+    def _render(self, end: int, chosen: list[tuple[int, int]]) -> str:
+        by_message: dict[int, list[int]] = {}
+        for i, j in sorted(chosen):
+            by_message.setdefault(i, []).append(j)
+        out = [_preamble(end - self.keep_head)]
+        for i, rows in by_message.items():
+            f = self._fed[i]
+            out.append(f"[#{i} {f.message['role']}: {len(rows)} of {len(f.lines) - 1} lines]")
+            out += [f.lines[j].rstrip() for j in rows]
+        return "\n".join(out)
+
+
+def _preamble(n: int) -> str:
+    return (
+        f"[{n} earlier messages, condensed: the last line that mentions each path, name and "
+        "number, by message; other lines elided. Run the command again for a full output.]"
+    )
+
+
+def _excerpted(chosen: list[tuple[int, int]], fed: list[_Fed]) -> tuple[tuple[int, int, int], ...]:
+    counts: dict[int, int] = {}
+    for i, _ in chosen:
+        counts[i] = counts.get(i, 0) + 1
+    return tuple((i, n, len(fed[i].lines) - 1) for i, n in sorted(counts.items()))
+
+
+def _line_costs(counter: TokenCounter, lines: list[str]) -> list[int]:
+    """Tokens of each line; a very long line is estimated (3 characters a token) uncounted."""
+    short = count_all(counter, [ln if len(ln) <= _MAX_LINE_CHARS else "" for ln in lines])
+    return [
+        n if len(ln) <= _MAX_LINE_CHARS else len(ln) // 3
+        for n, ln in zip(short, lines, strict=True)
+    ]
+
+
+def _names(line: str) -> dict[str, float]:
+    """The paths (and their trailing parts), identifiers and numbers of a line, with weights."""
+    found: dict[str, float] = {}
+    for pattern, weight in zip(_NAMES, _WEIGHTS, strict=True):
+        for key in pattern.findall(line):
+            found.setdefault(key, weight)
+            if weight == _WEIGHTS[0]:
+                parts = key.split("/")
+                for k in range(1, len(parts)):
+                    tail = "/".join(parts[k:])
+                    if len(tail) >= 3:
+                        found.setdefault(tail, weight)
+    return found

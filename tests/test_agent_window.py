@@ -1,0 +1,106 @@
+"""The window of one agent step (``contextos.agent.window``): budget, head, pairing, excerpts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contextos.agent.window import WindowBuilder, message_text
+from contextos.tokens import ExactCounter
+
+COUNTER = ExactCounter("o200k_base")
+
+
+def _call(i: int, command: str) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": f"Step {i}: let me look.",
+        "tool_calls": [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": "bash", "arguments": json.dumps({"command": command})},
+            }
+        ],
+    }
+
+
+def _result(i: int, output: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": f"call_{i}", "content": output}
+
+
+def history(turns: int = 30, lines: int = 60) -> list[dict[str, Any]]:
+    """A task, then ``turns`` bash calls each answered by ``lines`` lines of filler output; turn 2
+    greps a definition that is needed at the end."""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You solve programming tasks with a shell."},
+        {"role": "user", "content": "Fix the crash when parsing empty configs."},
+    ]
+    for i in range(turns):
+        body = [f"line {k} of output number {i}, nothing to see here" for k in range(lines)]
+        if i == 2 and lines > 17:
+            body[17] = "src/pkg/loader.py:412:def parse_section_header(raw, strict=False):"
+        messages += [_call(i, f"cat notes_{i}.txt"), _result(i, "\n".join(body))]
+    return messages
+
+
+def _paired(messages: list[dict[str, Any]]) -> bool:
+    """Every tool result follows its assistant call, and every call's results are all sent."""
+    open_ids: set[str] = set()
+    for m in messages:
+        if m["role"] == "tool":
+            if m.get("tool_call_id") not in open_ids:
+                return False
+            open_ids.discard(m["tool_call_id"])
+        else:
+            if open_ids:
+                return False
+            open_ids = {c["id"] for c in m.get("tool_calls") or []}
+    return not open_ids
+
+
+def test_a_line_needed_later_survives_a_small_budget() -> None:
+    messages = history()
+    window = WindowBuilder(COUNTER).window_for(messages, 2000)
+    needed = "src/pkg/loader.py:412:def parse_section_header(raw, strict=False):"
+    assert needed in window.text
+    assert window.tokens <= 2000
+    assert 7 in [e[0] for e in window.report.excerpted]  # the tool output of turn 2
+
+
+def test_the_head_is_always_sent_first_and_whole() -> None:
+    messages = history()
+    window = WindowBuilder(COUNTER).window_for(messages, 1500)
+    assert window.messages[:2] == messages[:2]
+    assert window.report.whole[:2] == (0, 1)
+
+
+def test_a_history_that_fits_is_sent_whole() -> None:
+    messages = history(turns=4, lines=5)
+    window = WindowBuilder(COUNTER).window_for(messages, 100_000)
+    assert window.messages == messages
+    assert window.report.dropped == () and window.report.excerpted == ()
+    assert window.tokens == sum(COUNTER.count(message_text(m)) for m in messages)
+
+
+@given(st.integers(min_value=400, max_value=6000), st.integers(min_value=1, max_value=25))
+def test_never_over_budget_and_tool_calls_stay_paired(budget: int, turns: int) -> None:
+    messages = history(turns=turns, lines=20)
+    window = WindowBuilder(COUNTER).window_for(messages, budget)
+    assert window.tokens <= budget
+    assert window.tokens == sum(COUNTER.count(message_text(m)) for m in window.messages)
+    assert window.text == "\n".join(message_text(m) for m in window.messages)
+    assert _paired(window.messages[2:])
+
+
+def test_fed_step_by_step_equals_fed_at_once_and_is_deterministic() -> None:
+    messages = history(turns=12, lines=30)
+    stepwise = WindowBuilder(COUNTER)
+    for t in range(2, len(messages) + 1):
+        last = stepwise.window_for(messages[:t], 1200)
+    again = WindowBuilder(COUNTER).window_for(messages, 1200)
+    assert last == again
+    assert WindowBuilder(COUNTER).window_for(messages, 1200) == again
