@@ -21,6 +21,7 @@ __all__ = [
     "contextos_home",
     "memory_db_path",
     "models_dir",
+    "runs_dir",
     "sessions_db_path",
     "trust_store_path",
     "user_config_path",
@@ -71,6 +72,11 @@ def memory_db_path() -> Path:
 def sessions_db_path() -> Path:
     """The database of agent sessions and their events (its directory is created on demand)."""
     return _ensure(contextos_home()) / "sessions.db"
+
+
+def runs_dir() -> Path:
+    """Where agent runs keep their trajectories, one directory per run (created on demand)."""
+    return _ensure(contextos_home() / "runs")
 
 
 def user_config_path() -> Path:

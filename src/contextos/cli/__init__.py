@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from contextos.cli import code, context, doctor, mcp, memory, trust
+from contextos.cli import agent, code, context, doctor, mcp, memory, trust
 from contextos.cli._output import run
 
 __all__ = ["app", "main"]
@@ -34,6 +34,7 @@ memory.register(app)
 mcp.register(app)
 doctor.register(app)
 trust.register(app)
+agent.register(app)
 
 
 def main() -> None:
