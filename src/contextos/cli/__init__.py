@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from contextos.cli import agent, code, context, doctor, mcp, memory, trust
+from contextos.cli import agent, code, context, doctor, mcp, memory, rlm, trust
 from contextos.cli._output import run
 
 __all__ = ["app", "main"]
@@ -35,6 +35,7 @@ mcp.register(app)
 doctor.register(app)
 trust.register(app)
 agent.register(app)
+rlm.register(app)
 
 
 def main() -> None:
