@@ -8,7 +8,9 @@ edits and ``run`` are serialized in the order given. ``finish`` is accepted only
 ``test`` command passes (if one is set). Limits: steps, tokens, wall time; a stuck agent is
 reminded once, then stopped. Every step is a durable row of ``trajectory.jsonl`` and events of
 the session ``RUN_ID`` (``contextos context --session RUN_ID --html`` shows them).
-Left out: best-of-N candidates, ``--until-done`` rounds and the recursive ``rlm`` mode.
+Left out: the recursive ``rlm`` mode; best-of-N candidates are ``agent.best_of`` and
+``--until-done`` rounds ``agent.rounds``, both built on ``run`` (a round's shared todo list is a
+``toolbox`` whose ``run_dir`` is the first round's).
 """
 
 from __future__ import annotations

@@ -2,20 +2,28 @@
 
 ``contextos agent "TASK"`` runs the coding agent (``contextos.agent.loop``) on the workspace with
 the configured model; ``contextos agent runs`` lists the runs, ``contextos agent accept RUN_ID``
-and ``contextos agent reject RUN_ID`` record the human's verdict beside the trajectory. One
+and ``contextos agent reject RUN_ID`` record the human's verdict beside the trajectory;
+``--best-of N`` runs N candidates in git worktrees and keeps the best (``agent.best_of``),
+``--until-done`` runs rounds until the todo list is closed and the tests pass (``agent.rounds``).
+One
 command with a word list rather than sub-commands, so a task needs no ``run`` verb; a task that
 is literally one of those words needs more words. Parse, call the library, render.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from contextos.cli._output import emit, fail, handled, say
 from contextos.errors import UserInputError
+
+if TYPE_CHECKING:
+    from contextos.llm.protocol import ToolLLM
+    from contextos.settings import Settings
 
 __all__ = ["register"]
 
@@ -48,6 +56,25 @@ def agent(
     test: Annotated[
         str | None, typer.Option(help="Shell command that must pass before finish is accepted.")
     ] = None,
+    best_of: Annotated[
+        int,
+        typer.Option(
+            "--best-of",
+            min=1,
+            help="Run N candidates concurrently in git worktrees; apply the best one's diff.",
+        ),
+    ] = 1,
+    until_done: Annotated[
+        bool,
+        typer.Option(
+            "--until-done",
+            help="Run rounds (fresh windows, one todo list) until no todo item is open and "
+            "--test passes.",
+        ),
+    ] = False,
+    max_rounds: Annotated[
+        int, typer.Option(min=1, help="With --until-done: stop after this many rounds.")
+    ] = 5,
     note: Annotated[str, typer.Option(help="Note stored with accept/reject.")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -70,37 +97,63 @@ def agent(
     task = " ".join(words).strip()
     if not task:
         raise UserInputError("empty task: say what the agent should do")
-    result = _run(task, path, model, budget, max_steps, max_tokens, timeout, test)
-    emit(result, as_json, lambda: _print_result(result))
-    if result["status"] == "error":
-        fail(str(result["reason"]), 1)
+    if best_of > 1 and until_done:
+        raise UserInputError("--best-of and --until-done do not combine: pick one")
+    from contextos.agent.loop import Limits
+
+    limits = Limits(max_steps=max_steps, max_tokens=max_tokens, timeout_s=timeout)
+    kwargs: dict[str, Any] = {"budget": budget, "limits": limits, "test": test}
+    if best_of > 1:
+        report = _best_of(task, path, model, best_of, kwargs)
+        emit(report, as_json, lambda: _print_best_of(report))
+        if all(c["status"] == "error" for c in report["candidates"]):
+            fail(str(report["candidates"][0]["reason"]), 1)
+        return
+    result = _run(task, path, model, kwargs, max_rounds if until_done else None)
+    emit(result, as_json, lambda: _print_rounds(result) if until_done else _print_result(result))
+    last = result["rounds"][-1] if until_done else result
+    if last["status"] == "error":
+        fail(str(last["reason"]), 1)
 
 
-def _run(
-    task: str,
-    path: Path,
-    model: str | None,
-    budget: int,
-    max_steps: int,
-    max_tokens: int | None,
-    timeout: float | None,
-    test: str | None,
-) -> dict[str, Any]:
-    from contextos.agent.loop import Agent, Limits
+def _tool_llm(settings: Settings) -> ToolLLM:
     from contextos.errors import ConfigError
     from contextos.llm.protocol import ToolLLM
     from contextos.llm.resolve import resolve_llm
+
+    llm = resolve_llm(settings)
+    if not isinstance(llm, ToolLLM):
+        raise ConfigError(f"model {settings.model!r} cannot call tools")
+    return llm
+
+
+def _run(
+    task: str, path: Path, model: str | None, kwargs: dict[str, Any], rounds: int | None
+) -> dict[str, Any]:
+    from contextos.agent.loop import Agent
+    from contextos.agent.rounds import until_done
     from contextos.workspace import Workspace
 
     with Workspace(path) as ws:
         settings = ws.settings if model is None else ws.settings.model_copy(update={"model": model})
-        llm = resolve_llm(settings)
-        if not isinstance(llm, ToolLLM):
-            raise ConfigError(f"model {settings.model!r} cannot call tools")
+        llm = _tool_llm(settings)
         ws.index(model="background")
-        limits = Limits(max_steps=max_steps, max_tokens=max_tokens, timeout_s=timeout)
-        result = Agent(ws, llm, budget=budget, limits=limits, test=test).run(task)
-    return result.to_dict()
+        if rounds is not None:
+            return until_done(ws, llm, task, max_rounds=rounds, **kwargs).to_dict()
+        return Agent(ws, llm, **kwargs).run(task).to_dict()
+
+
+def _best_of(
+    task: str, path: Path, model: str | None, n: int, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    from contextos.agent.best_of import best_of
+    from contextos.workspace import Workspace
+
+    with Workspace(path) as ws:
+        settings = ws.settings if model is None else ws.settings.model_copy(update={"model": model})
+        _tool_llm(settings)  # a model that cannot call tools fails here, before any worktree
+    make_llm = functools.partial(_tool_llm, settings)
+    return best_of(path, make_llm, task, n, settings=settings, **kwargs).to_dict()
 
 
 def _print_runs(rows: list[dict[str, Any]]) -> None:
@@ -124,3 +177,32 @@ def _print_result(result: dict[str, Any]) -> None:
     if result.get("files"):
         say("changed: " + ", ".join(result["files"]))
     say("trajectory: contextos agent runs; accept or reject: contextos agent accept|reject RUN_ID")
+
+
+def _print_rounds(report: dict[str, Any]) -> None:
+    for r in report["rounds"]:
+        left = sum(1 for it in r["todo"] if not it.get("done"))
+        say(
+            f"round {r['round']}: run {r['run_id']} {r['status']} after {r['steps']} steps"
+            f" ({r['tokens']} tokens), {left} todo item(s) open: {r['reason']}"
+        )
+    say(("done: " if report["done"] else "not done: ") + report["reason"])
+
+
+def _print_best_of(report: dict[str, Any]) -> None:
+    for c in report["candidates"]:
+        mark = "*" if c["index"] == report["winner"] else " "
+        tests = {True: "pass", False: "fail", None: "-"}[c["test_passed"]]
+        failed = f" ({c['failed']} failing)" if c["failed"] else ""
+        d = c["diff"]
+        say(
+            f"{mark} {c['index']} run {c['run_id']}: {c['status']}, {c['tokens']} tokens,"
+            f" tests {tests}{failed}, {d['files']} file(s) +{d['added']} -{d['removed']},"
+            f" score {c['score']}"
+        )
+    if report["winner"] is None:
+        say("no candidate")
+    elif report["applied"]:
+        say(f"applied candidate {report['winner']}'s diff to the workspace")
+    else:
+        say(f"candidate {report['winner']} won with no changes: nothing applied")
