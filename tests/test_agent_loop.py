@@ -179,7 +179,8 @@ def test_a_dead_model_server_ends_the_run_with_a_clear_error_and_keeps_the_files
 def test_cli_runs_the_agent_and_records_a_verdict(
     repo: Path, server: WireServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server.queue(*FIX)
+    no_memory = json.dumps({"explanation": "a task, not a fact", "memory": "no_memory_needed"})
+    server.queue(*FIX, _reply(text=no_memory))
     env = {
         "CONTEXTOS_MODEL": "openai:gpt-4.1-mini",
         "CONTEXTOS_MODEL_BASE_URL": server.url + "/v1",
@@ -198,6 +199,9 @@ def test_cli_runs_the_agent_and_records_a_verdict(
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["status"], result["test_passed"]) == ("finished", True)
+    # after the run the memory pipeline read the user's message (the task): nothing to keep
+    assert [(m["status"], m["candidate"]) for m in result["memories"]] == [("done", None)]
+    assert "make test_calc.py pass" in json.dumps(server.bodies()[-1]["messages"])
     listed = json.loads(
         subprocess.run(
             [*cli, "agent", "runs", "--json"], capture_output=True, text=True, check=True

@@ -139,8 +139,29 @@ def _run(
         llm = _tool_llm(settings)
         ws.index(model="background")
         if rounds is not None:
-            return until_done(ws, llm, task, max_rounds=rounds, **kwargs).to_dict()
-        return Agent(ws, llm, **kwargs).run(task).to_dict()
+            out = until_done(ws, llm, task, max_rounds=rounds, **kwargs).to_dict()
+        else:
+            out = Agent(ws, llm, **kwargs).run(task).to_dict()
+    out["memories"] = _extract_memories(llm, task)
+    return out
+
+
+def _extract_memories(llm: object, task: str) -> list[dict[str, Any]]:
+    """Run the memory pipeline over the user's messages of the run (its task): an extraction
+    failure is reported, never fatal to the run."""
+    from contextos.errors import ContextosError
+    from contextos.llm.protocol import LLM
+    from contextos.memory import MemoryStore
+    from contextos.memory.jobs import ExtractionQueue
+
+    if not isinstance(llm, LLM):
+        return []
+    try:
+        with MemoryStore.open() as store:
+            outcomes = ExtractionQueue(store, llm).extract([{"role": "user", "content": task}])
+    except ContextosError as exc:
+        return [{"status": "failed", "error": str(exc)}]
+    return [o.to_dict() for o in outcomes]
 
 
 def _best_of(
