@@ -2,9 +2,10 @@
 
 ``$CONTEXTOS_HOME`` (default ``~/.contextos``) holds one SQLite database per workspace under
 ``workspaces/``, the user's memories in ``memory.db``, agent sessions in ``sessions.db``, cached
-models under ``models/``, shared caches (the embedding cache) under ``cache/`` and the
-repositories the user trusts in ``trusted.json``. Every path into it is built here. Nothing is
-created at import; callers ask for a path and its directory is created then.
+models under ``models/``, shared caches (the embedding cache) under ``cache/``, the repositories
+the user trusts in ``trusted.json`` and the hashed bearer tokens of the shared MCP endpoint in
+``tokens.json``. Every path into it is built here. Nothing is created at import; callers ask for
+a path and its directory is created then.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "models_dir",
     "runs_dir",
     "sessions_db_path",
+    "tokens_path",
     "trust_store_path",
     "user_config_path",
     "workspace_db_path",
@@ -87,3 +89,9 @@ def user_config_path() -> Path:
 def trust_store_path() -> Path:
     """The list of repositories the user trusts (``trusted.json``; never created here)."""
     return contextos_home() / "trusted.json"
+
+
+def tokens_path() -> Path:
+    """The hashed bearer tokens of the shared MCP endpoint (``tokens.json``; its directory is
+    created on demand, the file only when a token is created)."""
+    return _ensure(contextos_home()) / "tokens.json"

@@ -4,7 +4,8 @@
 arguments against the signature), call the ``Engine``, return its pydantic model (the SDK sends
 it as structured content). ``ContextosError`` becomes a ``ToolError`` here, at one seam, so the
 model reads the library's message (what happened, what to do). ``serve`` runs it over stdio or
-streamable HTTP with the engine's background indexer around it.
+streamable HTTP with the engine's background indexer around it; over HTTP the SDK's app runs
+behind ``http_app.GuardedApp`` (bearer tokens, limits, health endpoints, the tool-call log).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.shared.exceptions import MCPError
@@ -21,8 +23,10 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from contextos.errors import ContextosError, UnknownIdError
+from contextos.mcp_server.auth import TokenStore
 from contextos.mcp_server.engine import MAX_HIT_CHARS, MAX_K, Engine
 from contextos.mcp_server.files import MAX_CHARS, MAX_LINES
+from contextos.mcp_server.http_app import GuardedApp, HttpOptions, check_startable
 from contextos.mcp_server.models import (
     FileText,
     ForgetResult,
@@ -215,6 +219,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     poll_seconds: float = 2.0,
+    http: HttpOptions | None = None,
 ) -> bool:
     """Run the server until the client disconnects (stdio) or the process is interrupted
     (Ctrl-C: a normal end).
@@ -223,7 +228,15 @@ def serve(
     native call (a parser, a tokenizer) still runs in its thread: the caller should then end
     the process with ``os._exit`` rather than let Python finalize under that thread (which
     aborts the process); every committed write is already whole.
+
+    Over HTTP, ``http`` (default: ``HttpOptions.from_env()``) sets auth and limits; a server that
+    must require tokens while none exist is refused with a ``ConfigError`` before anything starts.
     """
+    tokens = TokenStore()
+    options = http or HttpOptions()
+    if transport == "http":
+        options = http or HttpOptions.from_env()
+        check_startable(host, options, tokens)
     engine = Engine(root, poll_seconds=poll_seconds)
     server = build_server(engine)
     engine.start()
@@ -231,9 +244,51 @@ def serve(
         if transport == "stdio":
             server.run("stdio")
         else:
-            server.run("streamable-http", host=host, port=port)
+            _run_http(server, engine, host, port, options, tokens)
     except KeyboardInterrupt:
         pass  # Ctrl-C (or SIGTERM, which the CLI turns into one): a requested stop
     finally:
         stopped = engine.close()
     return stopped
+
+
+def _run_http(
+    server: MCPServer,
+    engine: Engine,
+    host: str,
+    port: int,
+    options: HttpOptions,
+    tokens: TokenStore,
+) -> None:
+    """Serve the guarded streamable-HTTP app with uvicorn until SIGINT/SIGTERM (uvicorn stops
+    gracefully, then re-raises the signal for the caller's handler)."""
+    import uvicorn
+
+    mcp_app = server.streamable_http_app(host=host, max_request_body_size=options.max_body_bytes)
+    writes: list[frozenset[str]] = []
+
+    async def write_tools() -> frozenset[str]:
+        """Tools a read token may not call: every tool not annotated read-only."""
+        if not writes:
+            listed = await server.list_tools()
+            writes.append(
+                frozenset(
+                    t.name
+                    for t in listed
+                    if t.annotations is None or t.annotations.read_only_hint is not True
+                )
+            )
+        return writes[0]
+
+    async def index_state() -> str:
+        return (await anyio.to_thread.run_sync(engine.index_status)).state
+
+    app = GuardedApp(
+        mcp_app,
+        host=host,
+        options=options,
+        tokens=tokens,
+        write_tools=write_tools,
+        index_state=index_state,
+    )
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
