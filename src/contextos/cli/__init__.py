@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from contextos.cli import agent, code, context, doctor, mcp, memory, rlm, trust
+from contextos.cli import agent, code, context, doctor, mcp, memory, rlm, token, trust
 from contextos.cli._output import run
 
 __all__ = ["app", "main"]
@@ -36,6 +36,7 @@ doctor.register(app)
 trust.register(app)
 agent.register(app)
 rlm.register(app)
+token.register(app)
 
 
 def main() -> None:

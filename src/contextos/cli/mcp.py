@@ -8,7 +8,6 @@ Errors end through ``_output`` (one line on stderr, exit 2 for user mistakes).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from contextos.cli._output import emit, fail, handled, say, warn
+from contextos.cli._output import emit, fail, handled, say
 from contextos.errors import UserInputError
 
 __all__ = ["mcp_app", "register"]
@@ -75,12 +74,11 @@ def serve(
     """Serve PATH over MCP; the index refreshes in the background while it runs."""
     from contextos.mcp_server.server import serve as run_server
 
-    if transport is Transport.http and not _is_loopback(host):
-        warn(
-            f"serving on {host} without authentication: any host that "
-            "can reach it can read this workspace"
-        )
     if transport is Transport.http:
+        from contextos.mcp_server.auth import TokenStore
+        from contextos.mcp_server.http_app import HttpOptions, check_startable
+
+        check_startable(host, HttpOptions.from_env(), TokenStore())  # refusal: one line
         _announce(host, port)
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a clean stop
     stopped = run_server(
@@ -112,15 +110,6 @@ def _announce(host: str, port: int) -> None:
         "  Cursor:       " + json.dumps({"mcpServers": {"contextos": {"url": url}}}),
     ]
     say(*lines, stderr=True)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @mcp_app.command()
