@@ -225,7 +225,7 @@ def test_malformed_arguments_and_unknown_tools_are_error_observations() -> None:
     seen = _observations(llm)
     assert seen[0].startswith("grep: arguments are not valid JSON (Expecting property name")
     assert seen[1:] == [
-        "slice: argument 'start' must be integer",
+        "slice: argument 'start' must be integer, got str",
         "slice: missing argument 'end': slice needs start, end",
         "grep: invalid regular expression '(': missing ), unterminated subpattern at position 0",
         "unknown tool 'cat': the tools are length, slice, grep, chunk, sub_query, answer",

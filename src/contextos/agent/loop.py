@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from contextos.agent.calls import assistant_message
 from contextos.agent.runs import RunFiles, new_run_id, run_files
 from contextos.agent.shell import run_command
 from contextos.agent.stuck import StuckDetector
@@ -123,7 +124,7 @@ class Agent:
                     result = self._end(run_id, "error", str(exc), step - 1, tokens)
                     break
                 tokens += turn.usage.input_tokens + turn.usage.output_tokens
-                history.append(_assistant(turn))
+                history.append(assistant_message(turn))
                 obs, finished, timings = self._act(box, turn.tool_calls)
                 for call, o in zip(turn.tool_calls, obs, strict=True):
                     history.append({"role": "tool", "tool_call_id": call.id, "content": o.text})
@@ -266,16 +267,6 @@ def _tail(box: Toolbox, reminder: str) -> dict[str, Any]:
 
 def _cost(counter: TokenCounter, message: dict[str, Any]) -> int:
     return counter.count(str(message.get("content", ""))) + 8
-
-
-def _assistant(turn: Turn) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": turn.text or None}
-    if turn.tool_calls:
-        message["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in turn.tool_calls
-        ]
-    return message
 
 
 def _args(call: ToolCall) -> dict[str, Any]:

@@ -21,14 +21,14 @@ Left out: running model-written code (the paper's REPL), concurrent sub-queries,
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contextos.agent.calls import assistant_message, parse_arguments, tool_specs
 from contextos.errors import UserInputError
-from contextos.llm.protocol import ChatMessage, ToolLLM, Turn
+from contextos.llm.protocol import ChatMessage, ToolLLM
 from contextos.secrets import holds_private_key, is_secret_path, redact
 from contextos.walk import text_files
 
@@ -163,7 +163,7 @@ class Rlm:
             {"role": "system", "content": _SYSTEM},
             {"role": "user", "content": f"Question: {node.question}\n\nInput: {tools.length()}"},
         ]
-        specs = [_spec(name) for name in _TOOLS]
+        specs = tool_specs(_TOOLS)
         last = ""
         while budget.calls < budget.max_calls:
             budget.calls += 1
@@ -173,7 +173,7 @@ class Rlm:
             turn = llm.chat(messages, tools=specs)
             budget.input_tokens += turn.usage.input_tokens
             budget.output_tokens += turn.usage.output_tokens
-            messages.append(_assistant(turn))
+            messages.append(assistant_message(turn))
             last = turn.text or last
             if not turn.tool_calls:
                 node.answer, node.finished = turn.text, True
@@ -214,7 +214,7 @@ class _Tools:
         if name not in _TOOLS:
             return f"unknown tool {name!r}: the tools are {', '.join(_TOOLS)}", True
         try:
-            return getattr(self, name)(**_arguments(name, raw)), False
+            return getattr(self, name)(**parse_arguments(_TOOLS, name, raw)), False
         except UserInputError as exc:
             return f"{name}: {exc}", True
 
@@ -300,49 +300,3 @@ def load_input(path: Path, *, max_file_bytes: int = 1024 * 1024) -> str:
     if is_secret_path(path.name) or holds_private_key(data):
         raise UserInputError(f"refusing to send {path} to a model: it holds secrets")
     return redact(data.decode("utf-8", errors="replace"))
-
-
-def _spec(name: str) -> dict[str, Any]:
-    description, properties, required = _TOOLS[name]
-    parameters = {
-        "type": "object",
-        "properties": properties,
-        "required": list(required),
-        "additionalProperties": False,
-    }
-    return {"name": name, "description": description, "parameters": parameters}
-
-
-def _arguments(name: str, raw: str) -> dict[str, Any]:
-    """The arguments of a call to ``name`` checked against its schema, or ``UserInputError``."""
-    try:
-        args = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"arguments are not valid JSON ({exc}): {raw[:200]!r}") from exc
-    if not isinstance(args, dict):
-        raise UserInputError(f"arguments must be a JSON object, got {type(args).__name__}")
-    _, properties, required = _TOOLS[name]
-    missing = [key for key in required if args.get(key) is None]
-    if missing:
-        raise UserInputError(f"missing argument {missing[0]!r}: {name} needs {', '.join(required)}")
-    checked: dict[str, Any] = {}
-    for key, value in args.items():
-        if key not in properties:
-            raise UserInputError(f"unknown argument {key!r}: {name} takes {', '.join(properties)}")
-        if value is None:
-            continue
-        wanted = str if properties[key]["type"] == "string" else int
-        if not isinstance(value, wanted) or isinstance(value, bool):
-            raise UserInputError(f"argument {key!r} must be {properties[key]['type']}")
-        checked[key] = value
-    return checked
-
-
-def _assistant(turn: Turn) -> ChatMessage:
-    message: ChatMessage = {"role": "assistant", "content": turn.text or None}
-    if turn.tool_calls:
-        message["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in turn.tool_calls
-        ]
-    return message

@@ -24,11 +24,11 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contextos.agent.calls import parse_arguments, tool_specs
 from contextos.agent.edits import edit_file, numbered, split_lines
 from contextos.agent.shell import lint, run_command
 from contextos.code.chunking.languages import language_for
@@ -92,12 +92,6 @@ _TOOLS: dict[str, tuple[str, dict[str, dict[str, Any]], tuple[str, ...]]] = {
     "remember": ("Store a fact worth keeping for later tasks.", {"text": _S}, ("text",)),
     "finish": ("Say the task is done, with a summary of what changed.", {"summary": _S}, ()),
 }
-_TYPES: dict[str, Callable[[object], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "array": lambda v: isinstance(v, list),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,19 +129,7 @@ class Toolbox:
 
     def specs(self) -> list[dict[str, Any]]:
         """One ``{"name", "description", "parameters"}`` per tool, parameters a JSON schema."""
-        return [
-            {
-                "name": name,
-                "description": description,
-                "parameters": {
-                    "type": "object",
-                    "properties": properties,
-                    "required": list(required),
-                    "additionalProperties": False,
-                },
-            }
-            for name, (description, properties, required) in _TOOLS.items()
-        ]
+        return tool_specs(_TOOLS)
 
     @staticmethod
     def read_only(name: str) -> bool:
@@ -159,7 +141,7 @@ class Toolbox:
         if name not in _TOOLS:
             return Observation(f"unknown tool {name!r}: the tools are {', '.join(_TOOLS)}", True)
         try:
-            args = _arguments(name, arguments)
+            args = parse_arguments(_TOOLS, name, arguments)
             return getattr(self, "_" + name)(**args)  # type: ignore[no-any-return]
         except ContextosError as exc:
             return Observation(f"{name}: {exc}", True)
@@ -286,25 +268,3 @@ class Toolbox:
 
     def _finish(self, summary: str = "") -> Observation:
         return Observation(summary or "finished", data={"finished": True, "summary": summary})
-
-
-def _arguments(name: str, raw: str) -> dict[str, Any]:
-    """The arguments of a call to ``name``, checked against its schema, or ``UserInputError``."""
-    try:
-        args = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"arguments are not valid JSON ({exc}): {raw[:200]!r}") from exc
-    if not isinstance(args, dict):
-        raise UserInputError(f"arguments must be a JSON object, got {type(args).__name__}")
-    _, properties, required = _TOOLS[name]
-    for key in required:
-        if key not in args:
-            raise UserInputError(f"missing argument {key!r}: {name} needs {', '.join(required)}")
-    for key, value in list(args.items()):
-        if value is None and key not in required:  # models send null for "not given"
-            del args[key]
-        elif key not in properties:
-            raise UserInputError(f"unknown argument {key!r}: {name} takes {', '.join(properties)}")
-        elif not _TYPES[kind := properties[key]["type"]](value):
-            raise UserInputError(f"argument {key!r} must be {kind}, got {type(value).__name__}")
-    return args
