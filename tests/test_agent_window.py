@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contextos.agent.window import WindowBuilder, message_text
+from contextos.agent.window import WindowBuilder, WindowKnobs, message_text
 from contextos.tokens import ExactCounter
 
 COUNTER = ExactCounter("o200k_base")
@@ -104,3 +104,57 @@ def test_fed_step_by_step_equals_fed_at_once_and_is_deterministic() -> None:
     again = WindowBuilder(COUNTER).window_for(messages, 1200)
     assert last == again
     assert WindowBuilder(COUNTER).window_for(messages, 1200) == again
+
+
+def _script_history(turns: int = 10) -> list[dict[str, Any]]:
+    """Turn 0 writes a script (one raw JSON argument line); every later turn prints output whose
+    lines each name something new, so that output competes for the room with the old script."""
+    script = "cat > check_render.py << 'EOF'\nfrom pkg.render import render_table\n" + "\n".join(
+        f"assert render_table(rows_{k}) == expected_{k}" for k in range(8)
+    )
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You solve programming tasks with a shell."},
+        {"role": "user", "content": "Fix the table renderer."},
+        _call(0, script),
+        _result(0, "written"),
+    ]
+    for i in range(1, turns):
+        body = [f"result_{i}_{k} = compute_value_{i}_{k}()" for k in range(30)]
+        messages += [_call(i, f"python step_{i}.py"), _result(i, "\n".join(body))]
+    return messages
+
+
+def test_a_script_the_agent_wrote_long_ago_outlives_newer_output_lines() -> None:
+    messages = _script_history()
+    script_line = messages[2]["tool_calls"][0]["function"]["arguments"]
+    window = WindowBuilder(COUNTER).window_for(messages, 1500)
+    assert script_line in window.text
+    flat = WindowKnobs(args_weight=1.0, args_decay=0.7)
+    assert script_line not in WindowBuilder(COUNTER, knobs=flat).window_for(messages, 1500).text
+
+
+def test_the_newest_turn_is_sent_whole_when_it_fits_in_newest_share() -> None:
+    messages = history(turns=20, lines=20)
+    window = WindowBuilder(COUNTER, knobs=WindowKnobs(whole_share=0.0)).window_for(messages, 3000)
+    assert window.messages[-2:] == messages[-2:]
+    none = WindowKnobs(whole_share=0.0, newest_share=0.0)
+    excerpted = WindowBuilder(COUNTER, knobs=none).window_for(messages, 3000)
+    assert excerpted.messages[-1] != messages[-1]
+
+
+@given(
+    st.integers(min_value=300, max_value=5000),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.floats(min_value=0.5, max_value=2.0),
+)
+def test_any_knobs_keep_the_head_the_budget_and_the_pairing(
+    budget: int, whole: float, newest: float, power: float
+) -> None:
+    messages = _script_history(turns=10)
+    knobs = WindowKnobs(whole_share=whole, newest_share=newest, owned_power=power)
+    window = WindowBuilder(COUNTER, knobs=knobs).window_for(messages, budget)
+    assert window.messages[:2] == messages[:2]
+    assert window.tokens <= budget
+    assert window.tokens == sum(COUNTER.count(message_text(m)) for m in window.messages)
+    assert _paired(window.messages[2:])

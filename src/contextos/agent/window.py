@@ -4,12 +4,17 @@ Every step the loop asks a ``WindowBuilder`` (fed the growing history, one messa
 for a window of at most ``budget`` tokens. The window is made of the history's own text:
 
 1. the head (system prompt and task, the first ``keep_head`` messages), always, whole;
-2. the newest turns whole, newest first, while they fit in ``whole_share`` of what is left
-   (a turn is an assistant message with the tool results answering it: never split);
+2. the newest turn whole if it fits in ``newest_share`` of what is left, then older turns whole,
+   newest first, while they fit in ``whole_share`` of it (a turn is an assistant message with
+   the tool results answering it: never split);
 3. one ``user`` message after the head that condenses every older turn to whole lines: for each
    path, name (6+ characters) and number (3+ digits) seen in the history and not in the task, the
-   *last* line that mentions it, chosen by value per token (newer turns worth more) until the
-   room is spent, grouped under a one-line stub per message saying how much was elided.
+   *last* line that mentions it, chosen greedily by value per exact token cost until the room is
+   spent, grouped under a one-line stub per message saying how much was elided. A line's value
+   grows with the names it is the last to mention and decays with its age; a line of tool-call
+   arguments (a command, a script the agent wrote) is worth ``args_weight`` times a line of
+   output and decays slower, because the agent's next call reuses its own earlier calls' names
+   far more than output lines (measured on the replay benchmark's tune half).
 
 An agent reuses what it saw last: the file it listed, the function a grep found, the line number
 of an error. Keeping each name's latest line keeps where it was last seen, and costs a line, not
@@ -39,24 +44,38 @@ _NAMES = (
     re.compile(r"\b\d{3,}\b"),
 )
 _WEIGHTS = (3.0, 2.0, 1.0)  # a path, an identifier, a number
-_MAX_LINE_CHARS = 2000
+_MAX_LINE_CHARS = 20000
+_HEADER_COST = 12  # `[#12 tool, 3/40 lines]` and its newline
 
 
 def message_text(message: Message) -> str:
     """What a message costs and says: ``[role]``, its content, its tool-call argument strings."""
+    return f"[{message['role']}]\n{message.get('content') or ''}\n{_arguments(message)}"
+
+
+def _arguments(message: Message) -> str:
     calls = message.get("tool_calls") or []
-    args = "\n".join(str(c.get("function", {}).get("arguments", "")) for c in calls)
-    return f"[{message['role']}]\n{message.get('content') or ''}\n{args}"
+    return "\n".join(str(c.get("function", {}).get("arguments", "")) for c in calls)
 
 
 @dataclass(frozen=True, slots=True)
 class WindowKnobs:
     """How the room after the head is shared (tuned on the replay benchmark's tune half)."""
 
-    whole_share: float = 0.85
+    whole_share: float = 0.15
     """Fraction of the room after the head for the newest turns, sent whole."""
-    decay: float = 0.8
+    decay: float = 0.7
     """Value of a line per turn of age (a line ``n`` turns old is worth ``decay**n``)."""
+    args_weight: float = 4.0
+    """Value multiplier of a line of tool-call arguments (a command, a script written)."""
+    args_decay: float = 0.85
+    """``decay`` for lines of tool-call arguments."""
+    prose_weight: float = 0.6
+    """Value multiplier of a line of an assistant's own prose."""
+    newest_share: float = 0.5
+    """The newest turn is sent whole if it fits in this fraction of the room after the head."""
+    owned_power: float = 1.3
+    """A line's value grows as (weighted names it is the last to mention) ** ``owned_power``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +104,7 @@ class _Fed:
     tokens: int
     turn: int
     lines: list[str]
+    args_from: int
     line_tokens: list[int] = field(default_factory=list)
 
 
@@ -111,7 +131,8 @@ class WindowBuilder:
         for message, text, tokens in zip(new, texts, count_all(self.counter, texts), strict=True):
             turn = self._turn_of(message)
             lines = text.split("\n")
-            self._fed.append(_Fed(message, text, tokens, turn, lines))
+            n_args = len(_arguments(message).split("\n")) if message.get("tool_calls") else 0
+            self._fed.append(_Fed(message, text, tokens, turn, lines, len(lines) - n_args))
             if len(self._fed) <= self.keep_head:
                 self._head_text += text + "\n"
             else:
@@ -155,7 +176,7 @@ class WindowBuilder:
             while start > len(head) and fed[start].turn == fed[start - 1].turn:
                 start -= 1
             cost = sum(f.tokens for f in fed[start:first])
-            if used + cost > share:
+            if used + cost > (room * self.knobs.newest_share if used == 0 else share):
                 break
             used, first = used + cost, start
         digest, excerpted = self._digest(first, room - used)
@@ -196,7 +217,7 @@ class WindowBuilder:
 
     def _choose(self, end: int, room: int) -> list[tuple[int, int]]:
         """The lines to keep, best value per token first, whose estimated cost fits ``room``."""
-        fed, decay, now = self._fed, self.knobs.decay, self._fed[-1].turn
+        fed, knobs, now = self._fed, self.knobs, self._fed[-1].turn
         scored = []
         for (i, j), owned in self._owns.items():
             if i >= end:
@@ -205,14 +226,20 @@ class WindowBuilder:
             if not f.line_tokens:
                 f.line_tokens = _line_costs(self.counter, f.lines)
             cost = f.line_tokens[j] + 1
-            value = sum(owned.values()) * decay ** (now - f.turn)
+            if j >= f.args_from:
+                kind = knobs.args_weight * knobs.args_decay ** (now - f.turn)
+            elif f.message["role"] == "assistant":
+                kind = knobs.prose_weight * knobs.decay ** (now - f.turn)
+            else:
+                kind = knobs.decay ** (now - f.turn)
+            value = sum(owned.values()) ** knobs.owned_power * kind
             scored.append((value / cost, i, j, cost))
         scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
         spent = self.counter.count(_preamble(end - self.keep_head)) + 8
         heads: set[int] = set()
         chosen = []
         for _, i, j, cost in scored:
-            extra = cost + (0 if i in heads else 16)
+            extra = cost + (0 if i in heads else _HEADER_COST)
             if spent + extra > room:
                 continue
             spent += extra
@@ -227,7 +254,7 @@ class WindowBuilder:
         out = [_preamble(end - self.keep_head)]
         for i, rows in by_message.items():
             f = self._fed[i]
-            out.append(f"[#{i} {f.message['role']}: {len(rows)} of {len(f.lines) - 1} lines]")
+            out.append(f"[#{i} {f.message['role']}, {len(rows)}/{len(f.lines) - 1} lines]")
             out += [f.lines[j].rstrip() for j in rows]
         return "\n".join(out)
 
