@@ -19,7 +19,7 @@ import os
 import shlex
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -85,6 +85,25 @@ class Settings(BaseModel):
     )
     model_max_retries: int = Field(
         3, ge=0, description="Retries of a chat call on 429, 5xx, timeouts and lost connections."
+    )
+    mcp_auth: Literal["auto", "required"] = Field(
+        "auto",
+        description=(
+            "HTTP MCP endpoint: 'auto' requires a bearer token on a non-loopback bind or once "
+            "any token exists; 'required' always (a server without tokens refuses to start)."
+        ),
+    )
+    mcp_max_body_bytes: int = Field(
+        1 << 20, ge=1, description="HTTP MCP endpoint: largest request body (larger: 413)."
+    )
+    mcp_rate: float = Field(
+        20.0, gt=0, description="HTTP MCP endpoint: requests per second per token (average)."
+    )
+    mcp_burst: int = Field(
+        40, ge=1, description="HTTP MCP endpoint: requests a token may make at once (429 after)."
+    )
+    mcp_log: str | None = Field(
+        None, description="HTTP MCP endpoint: file for the JSON tool-call log (default stderr)."
     )
 
 

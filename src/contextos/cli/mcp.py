@@ -77,8 +77,10 @@ def serve(
     if transport is Transport.http:
         from contextos.mcp_server.auth import TokenStore
         from contextos.mcp_server.http_app import HttpOptions, check_startable
+        from contextos.settings import load_settings
 
-        check_startable(host, HttpOptions.from_env(), TokenStore())  # refusal: one line
+        options = HttpOptions.from_settings(load_settings(path))
+        check_startable(host, options, TokenStore())  # refusal: one line
         _announce(host, port)
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a clean stop
     stopped = run_server(

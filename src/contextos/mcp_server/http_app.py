@@ -23,7 +23,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -34,6 +33,7 @@ from typing import Any, Literal, TextIO
 
 from contextos.errors import ConfigError, ContextosError
 from contextos.mcp_server.auth import TokenInfo, TokenStore
+from contextos.settings import Settings
 
 __all__ = [
     "FORBIDDEN",
@@ -59,7 +59,7 @@ FORBIDDEN = -32001
 
 @dataclass(frozen=True)
 class HttpOptions:
-    """How the HTTP endpoint guards itself; ``from_env`` reads ``CONTEXTOS_MCP_*``."""
+    """How the HTTP endpoint guards itself; ``from_settings`` reads the ``mcp_*`` settings."""
 
     auth: Literal["auto", "required"] = "auto"
     """``auto``: tokens required on a non-loopback bind or once any token exists; ``required``:
@@ -74,33 +74,16 @@ class HttpOptions:
     """File the tool-call log lines are appended to; None: stderr."""
 
     @classmethod
-    def from_env(cls) -> HttpOptions:
-        """``CONTEXTOS_MCP_AUTH``, ``_MAX_BODY_BYTES``, ``_RATE``, ``_BURST``, ``_LOG``."""
-        env = os.environ
-        auth = env.get("CONTEXTOS_MCP_AUTH", "auto")
-        if auth not in ("auto", "required"):
-            raise ConfigError(f"CONTEXTOS_MCP_AUTH={auth!r} is invalid: use auto or required")
-        log = env.get("CONTEXTOS_MCP_LOG")
+    def from_settings(cls, settings: Settings) -> HttpOptions:
+        """The ``mcp_*`` settings (``CONTEXTOS_MCP_AUTH``, ``..._MAX_BODY_BYTES``, ``..._RATE``,
+        ``..._BURST``, ``..._LOG`` or the config file)."""
         return cls(
-            auth="required" if auth == "required" else "auto",
-            max_body_bytes=int(_positive("CONTEXTOS_MCP_MAX_BODY_BYTES", cls.max_body_bytes)),
-            rate_per_second=_positive("CONTEXTOS_MCP_RATE", cls.rate_per_second),
-            burst=max(1, int(_positive("CONTEXTOS_MCP_BURST", cls.burst))),
-            log_path=Path(log).expanduser() if log else None,
+            auth=settings.mcp_auth,
+            max_body_bytes=settings.mcp_max_body_bytes,
+            rate_per_second=settings.mcp_rate,
+            burst=settings.mcp_burst,
+            log_path=Path(settings.mcp_log).expanduser() if settings.mcp_log else None,
         )
-
-
-def _positive(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise ConfigError(f"{name}={raw!r} is invalid: give a positive number")
-    return value
 
 
 def is_loopback(host: str) -> bool:

@@ -36,6 +36,7 @@ from contextos.mcp_server.models import (
     RecallResult,
     SearchResult,
 )
+from contextos.settings import load_settings
 
 __all__ = ["INSTRUCTIONS", "build_server", "serve"]
 
@@ -229,13 +230,14 @@ def serve(
     the process with ``os._exit`` rather than let Python finalize under that thread (which
     aborts the process); every committed write is already whole.
 
-    Over HTTP, ``http`` (default: ``HttpOptions.from_env()``) sets auth and limits; a server that
-    must require tokens while none exist is refused with a ``ConfigError`` before anything starts.
+    Over HTTP, ``http`` (default: the ``mcp_*`` settings of ``root``) sets auth and limits; a
+    server that must require tokens while none exist is refused with a ``ConfigError`` before
+    anything starts.
     """
     tokens = TokenStore()
     options = http or HttpOptions()
     if transport == "http":
-        options = http or HttpOptions.from_env()
+        options = http or HttpOptions.from_settings(load_settings(root))
         check_startable(host, options, tokens)
     engine = Engine(root, poll_seconds=poll_seconds)
     server = build_server(engine)
