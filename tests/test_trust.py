@@ -131,6 +131,12 @@ def test_only_indexing_knobs_may_come_from_an_untrusted_repository() -> None:
         "offline",
         "model",
         "model_base_url",
+        # the shared endpoint's guards: a repository must not loosen limits or pick a log file
+        "mcp_auth",
+        "mcp_max_body_bytes",
+        "mcp_rate",
+        "mcp_burst",
+        "mcp_log",
     }
 
 
