@@ -114,6 +114,8 @@ def test_a_failing_test_is_fixed_end_to_end(repo: Path, server: WireServer) -> N
     assert {t["function"]["name"] for t in bodies[0]["tools"]} >= {"read_file", "finish"}
     assert any(m.get("tool_call_id") == "call_0" for m in bodies[1]["messages"])
     assert all(r["window"]["tokens"] <= 4000 for r in rows)
+    # each row keeps the exact messages that step sent
+    assert [r["sent"] for r in rows] == [b["messages"] for b in bodies]
     saved = json.loads(run_files(result.run_id).result.read_text())
     assert (saved["status"], saved["task"]) == ("finished", "make test_calc.py pass")
 
@@ -208,6 +210,20 @@ def test_cli_runs_the_agent_and_records_a_verdict(
         ).stdout
     )
     assert listed[0]["run_id"] == result["run_id"] and listed[0]["status"] == "finished"
+    shown = subprocess.run(
+        [*cli, "agent", "show", result["run_id"], "--step", "2", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(shown.stdout) == server.bodies()[1]["messages"]
+    text = subprocess.run(
+        [*cli, "agent", "show", result["run_id"], "--step", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "--- system" in text and "-> read_file(" in text
     subprocess.run(
         [*cli, "agent", "accept", result["run_id"], "--note", "good"],
         check=True,

@@ -148,8 +148,8 @@ class Agent:
                         "window": {
                             "tokens": window.tokens,
                             "report": window.report,
-                            "messages": len(sent),
                         },
+                        "sent": sent,
                         "text": turn.text,
                         "calls": [[c.name, c.arguments] for c in turn.tool_calls],
                         "observations": [[o.text, o.error] for o in obs],

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from contextos.errors import UserInputError
 from contextos.home import runs_dir
 
-__all__ = ["RunFiles", "list_runs", "new_run_id", "record_verdict", "run_files"]
+__all__ = ["RunFiles", "list_runs", "new_run_id", "record_verdict", "run_files", "step_window"]
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
@@ -91,6 +91,25 @@ def list_runs() -> list[dict[str, Any]]:
         row["verdict"] = verdict.get("verdict")
         out.append(row)
     return out
+
+
+def step_window(run_id: str, step: int) -> list[dict[str, Any]]:
+    """The messages step ``step`` of run ``run_id`` sent to the model (its whole window)."""
+    files = run_files(run_id)
+    try:
+        lines = files.trajectory.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserInputError(f"run {run_id} has no readable trajectory: {exc}") from exc
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and row.get("step") == step:
+            sent = row.get("sent")
+            if isinstance(sent, list):
+                return sent
+    raise UserInputError(f"run {run_id} has no step {step} with its window recorded")
 
 
 def record_verdict(run_id: str, verdict: Literal["accept", "reject"], note: str = "") -> Path:

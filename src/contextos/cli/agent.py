@@ -38,7 +38,8 @@ def agent(
     words: Annotated[
         list[str],
         typer.Argument(
-            metavar="TASK", help="The task; or `runs`; or `accept RUN_ID` / `reject RUN_ID`."
+            metavar="TASK",
+            help="The task; or `runs`; `show RUN_ID`; `accept RUN_ID` / `reject RUN_ID`.",
         ),
     ],
     path: Annotated[Path, typer.Option("--path", "-p", help="Workspace root.")] = Path("."),
@@ -76,14 +77,22 @@ def agent(
         int, typer.Option(min=1, help="With --until-done: stop after this many rounds.")
     ] = 5,
     note: Annotated[str, typer.Option(help="Note stored with accept/reject.")] = "",
+    step: Annotated[
+        int | None, typer.Option(min=1, help="With `show RUN_ID`: the step whose window to show.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run the coding agent on TASK; `agent runs` lists runs; `agent accept|reject RUN_ID`."""
+    """Run the coding agent on TASK; `agent runs` lists runs; `agent show RUN_ID --step N`
+    prints the window a step sent; `agent accept|reject RUN_ID` records your verdict."""
     from contextos.agent import runs
 
     if words == ["runs"]:
         rows = runs.list_runs()
         emit(rows, as_json, lambda: _print_runs(rows))
+        return
+    if len(words) == 2 and words[0] == "show":
+        sent = runs.step_window(words[1], step or 1)
+        emit(sent, as_json, lambda: _print_window(sent))
         return
     if len(words) == 2 and words[0] in ("accept", "reject"):
         verdict: Literal["accept", "reject"] = "accept" if words[0] == "accept" else "reject"
@@ -175,6 +184,16 @@ def _best_of(
         _tool_llm(settings)  # a model that cannot call tools fails here, before any worktree
     make_llm = functools.partial(_tool_llm, settings)
     return best_of(path, make_llm, task, n, settings=settings, **kwargs).to_dict()
+
+
+def _print_window(messages: list[dict[str, Any]]) -> None:
+    for m in messages:
+        say(f"--- {m.get('role')}" + (f" ({m['tool_call_id']})" if m.get("tool_call_id") else ""))
+        if m.get("content"):
+            say(str(m["content"]))
+        for call in m.get("tool_calls") or []:
+            fn = call.get("function", {})
+            say(f"-> {fn.get('name')}({fn.get('arguments')})")
 
 
 def _print_runs(rows: list[dict[str, Any]]) -> None:
