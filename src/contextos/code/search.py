@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from contextos.code.graph import personalized_pagerank
@@ -207,16 +208,19 @@ def search(
 
 def _chunk_places(conn: sqlite3.Connection, ids: set[int]) -> dict[int, tuple[str, int]]:
     """``{chunk id: (path, start line)}``."""
-    out: dict[int, tuple[str, int]] = {}
-    id_list = list(ids)
-    for start in range(0, len(id_list), 500):
-        part = id_list[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for cid, path, line in conn.execute(
-            f"SELECT id, path, start_line FROM chunks WHERE id IN ({marks})", part
-        ):
-            out[int(cid)] = (path, int(line))
-    return out
+    sql = "SELECT id, path, start_line FROM chunks WHERE id IN ({marks})"
+    return {int(cid): (path, int(line)) for cid, path, line in _rows_in(conn, sql, ids)}
+
+
+def _rows_in(
+    conn: sqlite3.Connection, sql: str, keys: Iterable[int] | Iterable[str]
+) -> Iterator[sqlite3.Row]:
+    """The rows of ``sql`` (whose ``{marks}`` is an ``IN`` list) for all ``keys``, queried 500
+    at a time (SQLite's bound-parameter limit)."""
+    key_list = list(keys)
+    for start in range(0, len(key_list), 500):
+        part = key_list[start : start + 500]
+        yield from conn.execute(sql.format(marks=",".join("?" * len(part))), part)
 
 
 def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
@@ -232,16 +236,10 @@ _CHANGELOG = re.compile(
 
 
 def _kinds(conn: sqlite3.Connection, paths: set[str]) -> dict[str, tuple[bool, str]]:
-    out: dict[str, tuple[bool, str]] = {}
-    path_list = list(paths)
-    for start in range(0, len(path_list), 500):
-        part = path_list[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for path, is_test, language in conn.execute(
-            f"SELECT path, is_test, language FROM files WHERE path IN ({marks})", part
-        ):
-            out[path] = (bool(is_test), language)
-    return out
+    sql = "SELECT path, is_test, language FROM files WHERE path IN ({marks})"
+    return {
+        path: (bool(is_test), language) for path, is_test, language in _rows_in(conn, sql, paths)
+    }
 
 
 def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:
@@ -337,18 +335,14 @@ def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
 
 
 def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]:
-    out: dict[int, ChunkMeta] = {}
-    id_list = list(ids)
-    for start in range(0, len(id_list), 500):
-        part = id_list[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for cid, path, line, symbol, kind, is_test, language in conn.execute(
-            f"SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test, f.language"
-            f" FROM chunks c JOIN files f ON f.path = c.path WHERE c.id IN ({marks})",
-            part,
-        ):
-            out[int(cid)] = ChunkMeta(path, int(line), symbol, kind, bool(is_test), language)
-    return out
+    sql = (
+        "SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test, f.language"
+        " FROM chunks c JOIN files f ON f.path = c.path WHERE c.id IN ({marks})"
+    )
+    return {
+        int(cid): ChunkMeta(path, int(line), symbol, kind, bool(is_test), language)
+        for cid, path, line, symbol, kind, is_test, language in _rows_in(conn, sql, ids)
+    }
 
 
 def _file_hits(
