@@ -152,8 +152,12 @@ def _candidate(
             ws.index(model="no")
             result = Agent(ws, llm, test=test, **agent_kwargs).run(task, run_id=run_id)
         cand = Candidate(i, run_id, result.status, result.reason, result.steps, result.tokens)
+        tested: tuple[bool, str] | None = (
+            (bool(result.test_passed), result.test_output) if test else None
+        )
     except ContextosError as exc:
         cand = Candidate(i, run_id, "error", str(exc))
+        tested = None
     _git(tree, "add", "-A")
     patch = _git(tree, "diff", "--cached", "--binary", base)
     files = run_files(run_id, create=True)
@@ -161,9 +165,11 @@ def _candidate(
     cand.patch_file = str(files.dir / "candidate.patch")
     cand.diff = diff_stat(patch.decode("utf-8", "replace"))
     if test:
-        ran = run_command(test, tree / prefix, timeout_s=600)
-        cand.test_passed = ran.exit_code == 0 and not ran.timed_out
-        cand.failed = 0 if cand.test_passed else failing_tests(ran.output)
+        if tested is None:  # the run ended in an error before the agent could test
+            ran = run_command(test, tree / prefix, timeout_s=600)
+            tested = (ran.exit_code == 0 and not ran.timed_out, ran.output)
+        cand.test_passed = tested[0]
+        cand.failed = 0 if cand.test_passed else failing_tests(tested[1])
     cand.score = (
         0 if cand.test_passed in (True, None) else 1,
         cand.failed or 0,

@@ -69,6 +69,8 @@ class RunResult:
     summary: str = ""
     diff: str = ""
     test_passed: bool | None = None
+    test_output: str = ""
+    """The output of the last run of the test command (what ``test_passed`` is based on)."""
     files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,10 +96,12 @@ class Agent:
         self.test = test
         self.counter = counter or counter_for("gpt-4o")
         self._toolbox = toolbox or (lambda files: Toolbox(workspace, run_dir=files.dir))
+        self._tested: tuple[bool, str] | None = None
 
     def run(self, task: str, *, run_id: str | None = None) -> RunResult:
         run_id = run_id or new_run_id()
         files = run_files(run_id, create=True)
+        self._tested = None
         box = self._toolbox(files)
         started = time.monotonic()
         history = self._head(task)
@@ -158,7 +162,7 @@ class Agent:
                         "model_ms": round((time.monotonic() - t0) * 1000, 1),
                     }
                 )
-                result = self._check_end(run_id, finished, step, tokens, started, history)
+                result = self._check_end(run_id, finished, step, tokens, started)
         result.diff = _git(self.ws, "diff")
         files.diff.write_text(result.diff, encoding="utf-8")
         files.write_json(files.result, {"task": task, **result.to_dict()})
@@ -220,24 +224,18 @@ class Agent:
         return obs, summary, spans
 
     def _test(self) -> tuple[bool, str]:
+        """Run the test command; its verdict and output are also kept as the run's latest."""
         ran = run_command(self.test or "", self.ws.root, timeout_s=600)
         status = "timed out" if ran.timed_out else f"exit code {ran.exit_code}"
-        return ran.exit_code == 0, f"$ {self.test}\n{ran.output}\n({status})"
+        self._tested = (ran.exit_code == 0, f"$ {self.test}\n{ran.output}\n({status})")
+        return self._tested
 
     def _check_end(
-        self,
-        run_id: str,
-        summary: str | None,
-        step: int,
-        tokens: int,
-        started: float,
-        history: list[dict[str, Any]],
+        self, run_id: str, summary: str | None, step: int, tokens: int, started: float
     ) -> RunResult | None:
         lim = self.limits
         if summary is not None:
-            r = self._end(run_id, "finished", "finish accepted", step, tokens, summary)
-            r.test_passed = True if self.test else None
-            return r
+            return self._end(run_id, "finished", "finish accepted", step, tokens, summary)
         if step >= lim.max_steps:
             return self._end(run_id, "limit", f"step limit {lim.max_steps} reached", step, tokens)
         if lim.max_tokens is not None and tokens >= lim.max_tokens:
@@ -252,9 +250,21 @@ class Agent:
         self, run_id: str, status: str, reason: str, steps: int, tokens: int, summary: str = ""
     ) -> RunResult:
         changed = [p for p in _git(self.ws, "diff", "--name-only").splitlines() if p]
-        passed = self._test()[0] if self.test and status != "finished" else None
+        passed: bool | None = None
+        output = ""
+        if self.test:
+            # an accepted finish has just passed the tests; any other end runs them now
+            passed, output = self._tested if status == "finished" and self._tested else self._test()
         return RunResult(
-            run_id, status, reason, steps, tokens, summary, test_passed=passed, files=changed
+            run_id,
+            status,
+            reason,
+            steps,
+            tokens,
+            summary,
+            test_passed=passed,
+            test_output=output,
+            files=changed,
         )
 
 
