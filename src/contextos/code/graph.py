@@ -26,12 +26,12 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
+from contextos.code.chunking.languages import PROSE_LANGUAGES
 from contextos.code.symbols import referenced_identifiers
 
 __all__ = [
     "MAX_DEFINERS",
     "MIN_NAME",
-    "PROSE_LANGUAGES",
     "RefGraph",
     "build_graph",
     "personalized_pagerank",
@@ -41,8 +41,6 @@ MAX_DEFINERS = 20
 """A name defined in more files than this creates no edges."""
 MIN_NAME = 3
 """A name shorter than this creates no edges."""
-PROSE_LANGUAGES = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
-"""Languages whose files neither reference nor define anything in the graph."""
 
 
 class RefGraph:

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from contextos.code.chunking.languages import PROSE_LANGUAGES
 from contextos.retrieval.tokenize import STOPWORDS, split_identifier
 
 __all__ = [
-    "PROSE",
     "ChunkMeta",
     "RankKnobs",
     "boost_central_files",
@@ -192,8 +192,6 @@ _ASIDE = re.compile(
     re.IGNORECASE,
 )
 _REEXPORT = frozenset({"__init__.py", "package-info.java"})
-PROSE = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
-"""Languages of prose files (documentation, not code)."""
 
 
 def path_prior(meta: ChunkMeta, about_tests: bool, knobs: RankKnobs) -> float:
@@ -208,7 +206,7 @@ def path_prior(meta: ChunkMeta, about_tests: bool, knobs: RankKnobs) -> float:
         factor *= knobs.reexport_prior
     if name.endswith(".d.ts"):
         factor *= knobs.stub_prior
-    if meta.language in PROSE:
+    if meta.language in PROSE_LANGUAGES:
         factor *= knobs.prose_prior
     return factor
 

@@ -23,11 +23,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from contextos.code.chunking.languages import PROSE_LANGUAGES
 from contextos.code.graph import personalized_pagerank
 from contextos.code.mentions import mention_scores
 from contextos.code.query import parse_query, query_symbols
 from contextos.code.rerank import (
-    PROSE,
     ChunkMeta,
     RankKnobs,
     boost_central_files,
@@ -163,7 +163,7 @@ def fuse_files(
         factor = 1.0
         if is_test and not evidence.about_tests:
             factor *= cfg.test_penalty
-        if language in PROSE:
+        if language in PROSE_LANGUAGES:
             factor *= cfg.prose_penalty
         if _CHANGELOG.search(path):
             factor *= cfg.changelog_penalty

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser
 
-__all__ = ["PARSED_LANGUAGES", "language_for", "parser_for"]
+__all__ = ["PARSED_LANGUAGES", "PROSE_LANGUAGES", "language_for", "parser_for"]
 
 _GRAMMARS: dict[str, tuple[str, str]] = {
     "python": ("tree_sitter_python", "language"),
@@ -46,6 +46,11 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
 
 PARSED_LANGUAGES = frozenset(_GRAMMARS)
 """Languages chunked along a syntax tree; all others get line windows."""
+
+
+PROSE_LANGUAGES = frozenset({"markdown", "rst", "text", "tex", "asciidoc", "org"})
+"""Languages of prose files (documentation, not code): ranked below code, and neither
+referencing nor defining anything in the reference graph."""
 
 
 def _table(spec: str) -> dict[str, str]:
