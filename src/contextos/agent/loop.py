@@ -28,7 +28,7 @@ from contextos.agent.calls import assistant_message
 from contextos.agent.runs import RunFiles, new_run_id, run_files
 from contextos.agent.shell import run_command
 from contextos.agent.stuck import StuckDetector
-from contextos.agent.tools import Observation, Toolbox
+from contextos.agent.tools import Observation, Toolbox, render_todo
 from contextos.agent.window import WindowBuilder
 from contextos.context.builder import assemble, recall_memories
 from contextos.context.counting import TokenCounter, counter_for
@@ -270,7 +270,7 @@ class Agent:
 
 def _tail(box: Toolbox, reminder: str) -> dict[str, Any]:
     items = box.todo_items()
-    todo = "\n".join(f"[{'x' if it.get('done') else ' '}] {it.get('text', '')}" for it in items)
+    todo = render_todo(items)
     text = "Todo list:\n" + (todo or "(empty: add one with the todo tool)")
     return {"role": "user", "content": text + (f"\n\n{reminder}" if reminder else "")}
 

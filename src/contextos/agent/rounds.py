@@ -19,7 +19,7 @@ from typing import Any
 from contextos.agent.best_of import diff_stat
 from contextos.agent.loop import Agent, RunResult
 from contextos.agent.runs import new_run_id, run_files
-from contextos.agent.tools import Toolbox
+from contextos.agent.tools import Toolbox, render_todo
 from contextos.context.handoff import factual_summary, handoff_prompt
 from contextos.context.session import SessionStore
 from contextos.llm.protocol import ToolLLM
@@ -117,7 +117,7 @@ def handoff_note(task: str, last: Round) -> str:
             "numbers": [],
         }
     )
-    todo = "\n".join(f"[{'x' if it.get('done') else ' '}] {it.get('text', '')}" for it in last.todo)
+    todo = render_todo(last.todo)
     stat = diff_stat(r.diff)
     changed = f"{stat.files} file(s), +{stat.added} -{stat.removed} lines"
     parts = [

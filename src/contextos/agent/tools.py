@@ -39,7 +39,7 @@ from contextos.paths import confine
 from contextos.walk import text_files
 from contextos.workspace import Workspace
 
-__all__ = ["READ_LINES", "Observation", "Toolbox"]
+__all__ = ["READ_LINES", "Observation", "Toolbox", "render_todo"]
 
 READ_LINES = 400
 """Lines one ``read_file`` call returns at most."""
@@ -257,8 +257,7 @@ class Toolbox:
         scratch = target.with_suffix(".json.tmp")
         scratch.write_text(json.dumps(items, indent=1), encoding="utf-8")
         os.replace(scratch, target)
-        rendered = "\n".join(f"[{'x' if i['done'] else ' '}] {i['text']}" for i in items)
-        return Observation(rendered or "(empty task list)", data={"items": items})
+        return Observation(render_todo(items) or "(empty task list)", data={"items": items})
 
     def _remember(self, text: str) -> Observation:
         if self.memory is None:
@@ -268,3 +267,8 @@ class Toolbox:
 
     def _finish(self, summary: str = "") -> Observation:
         return Observation(summary or "finished", data={"finished": True, "summary": summary})
+
+
+def render_todo(items: list[dict[str, Any]]) -> str:
+    """A todo list as ``[x] done`` / ``[ ] open`` lines (``""`` when empty)."""
+    return "\n".join(f"[{'x' if it.get('done') else ' '}] {it.get('text', '')}" for it in items)
