@@ -126,14 +126,9 @@ def agent(
 
 
 def _tool_llm(settings: Settings) -> ToolLLM:
-    from contextos.errors import ConfigError
-    from contextos.llm.protocol import ToolLLM
-    from contextos.llm.resolve import resolve_llm
+    from contextos.llm.resolve import resolve_tool_llm
 
-    llm = resolve_llm(settings)
-    if not isinstance(llm, ToolLLM):
-        raise ConfigError(f"model {settings.model!r} cannot call tools")
-    return llm
+    return resolve_tool_llm(settings)
 
 
 def _run(

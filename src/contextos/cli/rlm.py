@@ -39,9 +39,8 @@ def rlm(
 ) -> None:
     """Answer QUESTION about an input too large for a window, reading it through tools."""
     from contextos.agent.rlm import Rlm, load_input
-    from contextos.errors import ConfigError, UserInputError
-    from contextos.llm.protocol import ToolLLM
-    from contextos.llm.resolve import resolve_llm
+    from contextos.errors import UserInputError
+    from contextos.llm.resolve import resolve_tool_llm
     from contextos.settings import load_settings
 
     if not question.strip():
@@ -49,9 +48,7 @@ def rlm(
     if not input_path.exists():
         raise UserInputError(f"input {input_path} does not exist: give a file or a directory")
     settings = load_settings(model=model)
-    llm = resolve_llm(settings)
-    if not isinstance(llm, ToolLLM):
-        raise ConfigError(f"model {settings.model!r} cannot call tools")
+    llm = resolve_tool_llm(settings)
     text = load_input(input_path, max_file_bytes=settings.max_file_bytes)
     result = Rlm(llm, max_depth, max_calls).ask(question, text).to_dict()
     emit(result, as_json, lambda: _print(result))

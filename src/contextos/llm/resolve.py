@@ -12,10 +12,10 @@ from __future__ import annotations
 from contextos.errors import ConfigError
 from contextos.llm.anthropic_chat import AnthropicChat
 from contextos.llm.openai_chat import OpenAIChat
-from contextos.llm.protocol import LLM
+from contextos.llm.protocol import LLM, ToolLLM
 from contextos.settings import Settings
 
-__all__ = ["NO_MODEL_MESSAGE", "OLLAMA_URL", "resolve_llm"]
+__all__ = ["NO_MODEL_MESSAGE", "OLLAMA_URL", "resolve_llm", "resolve_tool_llm"]
 
 OLLAMA_URL = "http://localhost:11434/v1"
 NO_MODEL_MESSAGE = (
@@ -62,3 +62,11 @@ def resolve_llm(settings: Settings) -> LLM:
     raise ConfigError(
         f"unknown model provider {provider!r} in {spec!r}: use openai:, anthropic: or ollama:"
     )
+
+
+def resolve_tool_llm(settings: Settings) -> ToolLLM:
+    """``resolve_llm``, for callers that need tool calling; ``ConfigError`` if it cannot."""
+    llm = resolve_llm(settings)
+    if not isinstance(llm, ToolLLM):
+        raise ConfigError(f"model {settings.model!r} cannot call tools")
+    return llm
