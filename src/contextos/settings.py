@@ -105,6 +105,30 @@ class Settings(BaseModel):
     mcp_log: str | None = Field(
         None, description="HTTP MCP endpoint: file for the JSON tool-call log (default stderr)."
     )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "PostgreSQL URL (postgresql://user:pass@host/db) for the team backend: memories"
+            " and sessions live there instead of the SQLite files under CONTEXTOS_HOME."
+        ),
+    )
+    database_schema: str = Field(
+        "contextos",
+        pattern=r"^[a-z_][a-z0-9_]{0,40}$",
+        description=(
+            "PostgreSQL schema prefix: stores live in <prefix>_memory and <prefix>_sessions"
+            " (one prefix per team sharing a database)."
+        ),
+    )
+    database_pool_max: int = Field(
+        10, ge=1, description="PostgreSQL: most connections one process opens (a pool)."
+    )
+    database_pool_timeout_s: float = Field(
+        10.0, gt=0, description="PostgreSQL: seconds to wait for a free pooled connection."
+    )
+    database_statement_timeout_ms: int = Field(
+        30000, ge=0, description="PostgreSQL: longest statement in milliseconds (0: no limit)."
+    )
 
 
 REPO_SAFE: frozenset[str] = frozenset(

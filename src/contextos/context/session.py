@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from typing import Any, Literal
 from contextos.context.schema import MIGRATIONS
 from contextos.errors import UserInputError
 from contextos.home import sessions_db_path
-from contextos.store.db import Closing, connect, transaction
+from contextos.store.db import Closing, Connection, connect, transaction
 
 __all__ = ["Compaction", "Event", "EventRole", "SessionStore", "check_session_id"]
 
@@ -62,13 +61,24 @@ class Compaction:
 class SessionStore(Closing):
     """Open with ``SessionStore.open()``; use as a context manager or call ``close()``."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: Connection, path: Path | str) -> None:
         self._conn = conn
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | None = None) -> SessionStore:
-        """Open (creating and migrating) the store; default ``home.sessions_db_path()``."""
+    def open(cls, path: Path | None = None, *, database_url: str | None = None) -> SessionStore:
+        """Open (creating and migrating) the store: the PostgreSQL database ``database_url``
+        (default the ``database_url`` setting) when set and no ``path`` is given, else the
+        SQLite file ``path`` (default ``home.sessions_db_path()``)."""
+        if database_url is None and path is None:
+            from contextos.settings import load_settings
+
+            database_url = load_settings().database_url
+        if database_url:
+            from contextos.store.backends import open_pg
+
+            conn = open_pg(database_url, "sessions")
+            return cls(conn, conn.schema)
         target = path if path is not None else sessions_db_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         return cls(connect(target, MIGRATIONS), target)

@@ -10,7 +10,7 @@ a ``MemoryStore`` and write in its transactions. Left out: graph traversal queri
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -27,16 +27,16 @@ _FACT_COLS = "id, key, value, scope, source, created_at, valid_from, valid_to"
 _VALID_AT = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
 
 
-def _times(row: sqlite3.Row, at: int) -> tuple[datetime, datetime, datetime | None]:
+def _times(row: Sequence[Any], at: int) -> tuple[datetime, datetime, datetime | None]:
     end = row[at + 2]
     return from_iso(row[at]), from_iso(row[at + 1]), from_iso(end) if end else None
 
 
-def _edge(row: sqlite3.Row) -> Edge:
+def _edge(row: Sequence[Any]) -> Edge:
     return Edge(int(row[0]), row[1], row[2], row[3], row[4], row[5], *_times(row, 6))
 
 
-def _fact(row: sqlite3.Row) -> Fact:
+def _fact(row: Sequence[Any]) -> Fact:
     return Fact(int(row[0]), row[1], row[2], row[3], row[4], *_times(row, 5))
 
 

@@ -19,7 +19,6 @@ product over 10k rows is under a millisecond).
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,9 @@ from numpy.typing import NDArray
 
 from contextos.memory.lexical import build_bm25
 from contextos.memory.records import SCOPES, from_iso
+from contextos.memory.sql import visible
 from contextos.retrieval.bm25 import Bm25Index
+from contextos.store.db import Connection
 
 __all__ = ["CONTEXT_WEIGHT", "NAMES_WEIGHT", "RecallIndex"]
 
@@ -54,12 +55,12 @@ class RecallIndex:
     bm25_pos: NDArray[np.int64]
 
     @classmethod
-    def build(
-        cls, conn: sqlite3.Connection, generation: int, embed_model: str | None
-    ) -> RecallIndex:
+    def build(cls, conn: Connection, generation: int, embed_model: str | None) -> RecallIndex:
+        where, args = visible(conn)
         rows = conn.execute(
             "SELECT seq, scope, valid_from, valid_to, embedding, embed_model, tag FROM memories"
-            " WHERE forgotten_at IS NULL ORDER BY seq"
+            f" WHERE forgotten_at IS NULL AND {where} ORDER BY seq",
+            args,
         ).fetchall()
         n = len(rows)
         seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)

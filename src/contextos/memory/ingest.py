@@ -8,7 +8,6 @@ out: ``secrets="refuse"`` raises ``UserInputError`` (a person typed it and can f
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -31,7 +30,7 @@ from contextos.memory.records import (
 )
 from contextos.memory.sql import new_id
 from contextos.secrets import redact_memory, refuse_secrets
-from contextos.store.db import bump_generation, transaction
+from contextos.store.db import Connection, bump_generation, transaction
 
 __all__ = ["EMBED_BATCH", "backfill_embeddings", "build_memory", "embed_memories"]
 
@@ -84,7 +83,7 @@ def embed_memories(embedder: Embedder | None, memories: Sequence[Memory]) -> lis
     return out
 
 
-def backfill_embeddings(conn: sqlite3.Connection, embedder: Embedder) -> int:
+def backfill_embeddings(conn: Connection, embedder: Embedder) -> int:
     """Embed every row whose vector is missing or from another model; return how many."""
     done = 0
     while True:

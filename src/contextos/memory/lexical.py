@@ -18,12 +18,12 @@ memories build in ~0.1 s).
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from functools import lru_cache
 
 from contextos.retrieval.bm25 import Bm25Index
 from contextos.retrieval.tokenize import code_tokens
+from contextos.store.db import Connection
 
 __all__ = ["K1", "MAX_KEYWORDS", "B", "build_bm25", "keywords", "memory_tokens", "stem"]
 
@@ -58,10 +58,16 @@ def keywords(text: str, limit: int = MAX_KEYWORDS) -> tuple[str, ...]:
     return tuple(t for t, _ in counts.most_common(limit))
 
 
-def build_bm25(
-    conn: sqlite3.Connection, names_weight: float, *, k1: float = K1, b: float = B
-) -> Bm25Index:
+def build_bm25(conn: Connection, names_weight: float, *, k1: float = K1, b: float = B) -> Bm25Index:
     """Postings of every row of ``memories_fts`` (``body`` tokens weigh 1, ``names`` tokens
     ``names_weight``); rowids are ``memories.seq``."""
-    rows = conn.execute("SELECT rowid, body, names FROM memories_fts ORDER BY rowid")
+    from contextos.memory.sql import visible
+
+    where, args = visible(conn)
+    rows = conn.execute(
+        "SELECT memories_fts.rowid, body, names FROM memories_fts"
+        f" JOIN memories ON memories.seq = memories_fts.rowid WHERE {where}"
+        " ORDER BY memories_fts.rowid",
+        args,
+    )
     return Bm25Index.from_rows(rows, names_weight, k1=k1, b=b)

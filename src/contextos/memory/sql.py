@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,11 @@ import numpy as np
 from contextos.errors import UnknownIdError
 from contextos.memory.lexical import memory_tokens
 from contextos.memory.records import Memory, from_iso, to_iso
+from contextos.store.db import Connection
 
 __all__ = [
     "COLUMNS",
+    "Scoped",
     "close_memory",
     "fetch",
     "fetch_many",
@@ -31,12 +32,52 @@ __all__ = [
     "require",
     "row_to_memory",
     "set_forgotten",
+    "visible",
 ]
 
 COLUMNS = (
     "id, tag, text, scope, source, score, created_at, valid_from, valid_to, superseded_by,"
     " forgotten_at, keywords, embedding"
 )
+
+
+class Scoped:
+    """A memory database connection bound to one user: the only handle the query layer reads
+    memories through. ``visible`` puts the user's predicate into every read of ``memories``,
+    so another user's ``user``-scoped memories never leave the database; ``project`` and
+    ``agent`` memories are shared by everyone with the store. On a personal SQLite store the
+    user is ``""`` and every row is theirs."""
+
+    def __init__(self, conn: Connection, owner: str) -> None:
+        self.unscoped = conn
+        self.owner = owner
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.unscoped.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.unscoped.executemany(sql, parameters)
+
+    def close(self) -> None:
+        self.unscoped.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.unscoped.in_transaction
+
+
+def visible(conn: Connection, table: str = "memories") -> tuple[str, tuple[str]]:
+    """The SQL predicate (and its argument) limiting ``table``'s rows to what ``conn``'s user may
+    see. A connection not bound to a user is refused: no read of memories goes unscoped."""
+    if not isinstance(conn, Scoped):
+        raise TypeError("memory rows are read through a user-bound connection (sql.Scoped)")
+    return f"({table}.scope <> 'user' OR {table}.owner = ?)", (conn.owner,)
+
+
+def owner_of(conn: Connection) -> str:
+    if not isinstance(conn, Scoped):
+        raise TypeError("memory rows are written through a user-bound connection (sql.Scoped)")
+    return conn.owner
 
 
 def new_id() -> str:
@@ -48,7 +89,7 @@ def _opt_time(value: str | None) -> datetime | None:
     return from_iso(value) if value else None
 
 
-def row_to_memory(row: sqlite3.Row | Sequence[Any]) -> Memory:
+def row_to_memory(row: Sequence[Any]) -> Memory:
     blob = row[12]
     return Memory(
         id=row[0],
@@ -67,12 +108,15 @@ def row_to_memory(row: sqlite3.Row | Sequence[Any]) -> Memory:
     )
 
 
-def fetch(conn: sqlite3.Connection, memory_id: str) -> Memory | None:
-    row = conn.execute(f"SELECT {COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
+def fetch(conn: Connection, memory_id: str) -> Memory | None:
+    where, args = visible(conn)
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM memories WHERE id = ? AND {where}", (memory_id, *args)
+    ).fetchone()
     return row_to_memory(row) if row else None
 
 
-def require(conn: sqlite3.Connection, memory_id: str) -> Memory:
+def require(conn: Connection, memory_id: str) -> Memory:
     """The memory ``memory_id`` or ``UnknownIdError`` (exit 2) naming the unknown id."""
     found = fetch(conn, memory_id)
     if found is None:
@@ -80,17 +124,21 @@ def require(conn: sqlite3.Connection, memory_id: str) -> Memory:
     return found
 
 
-def fetch_many(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Memory]:
+def fetch_many(conn: Connection, seqs: Sequence[int]) -> dict[int, Memory]:
     """Memories by ``seq`` (the lexical index's integer key)."""
     if not seqs:
         return {}
     marks = ",".join("?" * len(seqs))
-    rows = conn.execute(f"SELECT seq, {COLUMNS} FROM memories WHERE seq IN ({marks})", seqs)
+    where, args = visible(conn)
+    rows = conn.execute(
+        f"SELECT seq, {COLUMNS} FROM memories WHERE seq IN ({marks}) AND {where}",
+        (*seqs, *args),
+    )
     return {int(r[0]): row_to_memory(tuple(r)[1:]) for r in rows}
 
 
 def log_change(
-    conn: sqlite3.Connection,
+    conn: Connection,
     kind: str,
     target: str,
     action: str,
@@ -113,7 +161,7 @@ def log_change(
 
 
 def insert_memory(
-    conn: sqlite3.Connection,
+    conn: Connection,
     memory: Memory,
     *,
     action: str,
@@ -125,8 +173,8 @@ def insert_memory(
     vector = memory.embedding
     cur = conn.execute(
         "INSERT INTO memories(id, tag, text, scope, source, score, created_at, valid_from,"
-        " valid_to, superseded_by, forgotten_at, keywords, embedding, embed_model)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " valid_to, superseded_by, forgotten_at, keywords, embedding, embed_model, owner)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             memory.id,
             memory.tag,
@@ -142,6 +190,7 @@ def insert_memory(
             json.dumps(list(memory.keywords)),
             vector.astype(np.float32).tobytes() if vector is not None else None,
             embed_model if vector is not None else None,
+            owner_of(conn),
         ),
     )
     seq = int(cur.lastrowid or 0)
@@ -156,7 +205,7 @@ def insert_memory(
 
 
 def close_memory(
-    conn: sqlite3.Connection,
+    conn: Connection,
     old: Memory,
     *,
     valid_to: datetime,
@@ -176,7 +225,7 @@ def close_memory(
     return closed
 
 
-def set_forgotten(conn: sqlite3.Connection, old: Memory, when: datetime, reason: str) -> Memory:
+def set_forgotten(conn: Connection, old: Memory, when: datetime, reason: str) -> Memory:
     conn.execute("UPDATE memories SET forgotten_at = ? WHERE id = ?", (to_iso(when), old.id))
     forgotten = fetch(conn, old.id)
     assert forgotten is not None

@@ -14,7 +14,6 @@ import are the portable path).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -37,8 +36,8 @@ from contextos.memory.records import (
     now_utc,
     to_utc,
 )
-from contextos.memory.sql import COLUMNS, fetch_many, require, row_to_memory
-from contextos.store.db import Closing, connect, generation, transaction
+from contextos.memory.sql import COLUMNS, Scoped, fetch_many, require, row_to_memory, visible
+from contextos.store.db import Closing, Connection, connect, generation, transaction
 
 __all__ = ["MemoryStore"]
 
@@ -50,14 +49,17 @@ class MemoryStore(Closing):
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
-        path: Path,
+        conn: Connection,
+        path: Path | str,
         embedder: Embedder | None,
         llm: LLM | None,
         config: RecallConfig,
+        *,
+        owner: str = "",
     ) -> None:
-        self._conn = conn
+        self._conn = Scoped(conn, owner)
         self.path = path
+        self.owner = owner
         self.embedder = embedder
         self.llm = llm
         self.config = config
@@ -71,23 +73,37 @@ class MemoryStore(Closing):
         embedder: Embedder | None = None,
         llm: LLM | None = None,
         config: RecallConfig | None = None,
+        database_url: str | None = None,
+        owner: str | None = None,
     ) -> MemoryStore:
-        """Open (creating and migrating) the store; default ``home.memory_db_path()``.
+        """Open (creating and migrating) the store: the PostgreSQL database ``database_url``
+        (default the ``database_url`` setting) when set, else the SQLite file ``path``
+        (default ``home.memory_db_path()``).
 
-        ``embedder`` None means lexical-only recall. With an embedder, memories stored without
-        a vector (or with another model's) are embedded now, once.
+        ``owner`` is the user whose ``user``-scoped memories this store reads and writes
+        (default: ``""`` on SQLite, the login name on PostgreSQL). ``embedder`` None means
+        lexical-only recall. With an embedder, memories stored without a vector (or with
+        another model's) are embedded now, once.
         """
         from contextos.memory.schema import MIGRATIONS
 
-        target = path if path is not None else memory_db_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(connect(target, MIGRATIONS), target, embedder, llm, config or RecallConfig())
+        url = database_url if database_url is not None else _configured_url(path)
+        rest = (embedder, llm, config or RecallConfig())
+        if url:
+            from contextos.store.backends import open_pg
+
+            conn = open_pg(url, "memory")
+            store = cls(conn, conn.schema, *rest, owner=owner if owner is not None else _login())
+        else:
+            target = path if path is not None else memory_db_path()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store = cls(connect(target, MIGRATIONS), target, *rest, owner=owner or "")
         if embedder is not None:
             backfill_embeddings(store.connection, embedder)
         return store
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         """The underlying connection, for the package's pipeline and portability modules."""
         return self._conn
 
@@ -95,12 +111,20 @@ class MemoryStore(Closing):
     def embed_model(self) -> str | None:
         return self.embedder.name if self.embedder is not None else None
 
+    def as_owner(self, owner: str) -> MemoryStore:
+        """The same database seen (and written) as ``owner``; closing it closes this one."""
+        if owner == self.owner:
+            return self
+        return type(self)(
+            self._conn.unscoped, self.path, self.embedder, self.llm, self.config, owner=owner
+        )
+
     def close(self) -> None:
         self._conn.close()
         self._snapshot = None
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         with transaction(self._conn) as conn:
             yield conn
 
@@ -208,7 +232,7 @@ class MemoryStore(Closing):
         include_closed: bool = False,
     ) -> list[Memory]:
         """Memories, oldest first: current ones, or every version with ``include_closed``."""
-        where = ["1"] if include_closed else ["valid_to IS NULL", "forgotten_at IS NULL"]
+        where = ["1 = 1"] if include_closed else ["valid_to IS NULL", "forgotten_at IS NULL"]
         args: list[str] = []
         if scope is not None:
             where.append("scope = ?")
@@ -216,6 +240,9 @@ class MemoryStore(Closing):
         if tag is not None:
             where.append("tag = ?")
             args.append(tag)
+        visible_to, owner = visible(self._conn)
+        where.append(visible_to)
+        args.extend(owner)
         sql = f"SELECT {COLUMNS} FROM memories WHERE {' AND '.join(where)} ORDER BY seq"
         return [row_to_memory(r) for r in self._conn.execute(sql, args)]
 
@@ -242,3 +269,21 @@ class MemoryStore(Closing):
     def similar(self, text: str, scope: str, k: int = 5) -> list[Memory]:
         """Current memories most like ``text`` (for the update step and consolidation)."""
         return [h.memory for h in self.recall(text, scope=scope, k=k, expand=False)]
+
+
+def _configured_url(path: Path | None) -> str | None:
+    """The ``database_url`` setting, unless the caller named a SQLite file."""
+    if path is not None:
+        return None
+    from contextos.settings import load_settings
+
+    return load_settings().database_url
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -10,7 +10,6 @@ never both replace the same version (no lost update: the second gets an error an
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -23,14 +22,15 @@ from contextos.memory.sql import (
     require,
     row_to_memory,
     set_forgotten,
+    visible,
 )
-from contextos.store.db import bump_generation
+from contextos.store.db import Connection, bump_generation
 
 __all__ = ["add", "close", "current", "find_duplicate", "forget", "history", "supersede"]
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     memories: Sequence[Memory],
     *,
     embed_model: str | None,
@@ -44,13 +44,14 @@ def add(
     return list(memories)
 
 
-def find_duplicate(conn: sqlite3.Connection, text: str, scope: str) -> Memory | None:
+def find_duplicate(conn: Connection, text: str, scope: str) -> Memory | None:
     """A current memory of ``scope`` whose text equals ``text`` up to case and spacing."""
     wanted = " ".join(text.split()).casefold()
+    where, args = visible(conn)
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM memories WHERE scope = ? AND valid_to IS NULL"
-        " AND forgotten_at IS NULL AND length(text) BETWEEN ? AND ?",
-        (scope, len(wanted) // 2, len(text) * 2 + 8),
+        f" AND forgotten_at IS NULL AND length(text) BETWEEN ? AND ? AND {where}",
+        (scope, len(wanted) // 2, len(text) * 2 + 8, *args),
     )
     for row in rows:
         if " ".join(row[2].split()).casefold() == wanted:
@@ -58,7 +59,7 @@ def find_duplicate(conn: sqlite3.Connection, text: str, scope: str) -> Memory | 
     return None
 
 
-def current(conn: sqlite3.Connection, memory_id: str) -> Memory:
+def current(conn: Connection, memory_id: str) -> Memory:
     """The memory ``memory_id`` if it is current; ``UserInputError`` if unknown or replaced."""
     memory = require(conn, memory_id)
     if memory.forgotten_at is not None:
@@ -73,7 +74,7 @@ def current(conn: sqlite3.Connection, memory_id: str) -> Memory:
 
 
 def supersede(
-    conn: sqlite3.Connection,
+    conn: Connection,
     old_id: str,
     new: Memory,
     *,
@@ -92,7 +93,7 @@ def supersede(
 
 
 def close(
-    conn: sqlite3.Connection,
+    conn: Connection,
     memory_id: str,
     *,
     action: str,
@@ -114,7 +115,7 @@ def close(
     return closed
 
 
-def forget(conn: sqlite3.Connection, memory_id: str, reason: str) -> Memory:
+def forget(conn: Connection, memory_id: str, reason: str) -> Memory:
     """Mark a memory forgotten (recall never returns it again); idempotent."""
     memory = require(conn, memory_id)
     if memory.forgotten_at is not None:
@@ -124,7 +125,8 @@ def forget(conn: sqlite3.Connection, memory_id: str, reason: str) -> Memory:
     return forgotten
 
 
-def _version_chain(conn: sqlite3.Connection, memory_id: str, limit: int = 1000) -> list[str]:
+def _version_chain(conn: Connection, memory_id: str, limit: int = 1000) -> list[str]:
+    where, args = visible(conn)
     seen: dict[str, None] = {}
     todo = [memory_id]
     while todo and len(seen) < limit:
@@ -134,14 +136,14 @@ def _version_chain(conn: sqlite3.Connection, memory_id: str, limit: int = 1000) 
         seen[mid] = None
         for row in conn.execute(
             "SELECT superseded_by FROM memories WHERE id = ? AND superseded_by IS NOT NULL"
-            " UNION SELECT id FROM memories WHERE superseded_by = ?",
-            (mid, mid),
+            f" AND {where} UNION SELECT id FROM memories WHERE superseded_by = ? AND {where}",
+            (mid, *args, mid, *args),
         ):
             todo.append(row[0])
     return list(seen)
 
 
-def history(conn: sqlite3.Connection, memory_id: str) -> list[HistoryEntry]:
+def history(conn: Connection, memory_id: str) -> list[HistoryEntry]:
     """History rows of ``memory_id`` and of every version before or after it, oldest first."""
     require(conn, memory_id)
     ids = _version_chain(conn, memory_id)

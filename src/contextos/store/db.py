@@ -23,12 +23,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn, Protocol, Self
 
 from contextos.errors import StoreError
+from contextos.store.pg import PgDatabase
 
 __all__ = [
     "Closing",
+    "Connection",
     "Migration",
     "bump_generation",
     "connect",
@@ -39,6 +41,30 @@ __all__ = [
 ]
 
 Migration = Callable[[sqlite3.Connection], None]
+
+
+class Cursor(Protocol):
+    """What the stores read from a statement, on SQLite and on PostgreSQL (``store.pg``)."""
+
+    @property
+    def lastrowid(self) -> int | None: ...
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A store's database: a SQLite connection (``connect``) or a PostgreSQL schema
+    (``store.pg.PgDatabase``). Statements are written once, in SQLite's dialect."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+    def close(self) -> None: ...
+    @property
+    def in_transaction(self) -> bool: ...
+
 
 SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")
 """Files SQLite (and the indexer's lock) keep next to a database: ``<name><suffix>``."""
@@ -261,14 +287,23 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def transaction(
-    conn: sqlite3.Connection, *, immediate: bool = True
-) -> Iterator[sqlite3.Connection]:
+def transaction(conn: Connection, *, immediate: bool = True) -> Iterator[Connection]:
     """Run a block in one transaction; commit on success, roll back on any exception.
 
     The error raised is the one that ended the transaction (``StoreError`` for SQLite's),
-    never a secondary one from the rollback.
+    never a secondary one from the rollback. On PostgreSQL ``immediate`` takes the store's
+    write lock, as ``BEGIN IMMEDIATE`` does on SQLite.
     """
+    inner = getattr(conn, "unscoped", None)
+    if inner is not None:  # a connection bound to one user (memory.sql.Scoped)
+        with transaction(inner, immediate=immediate):
+            yield conn
+        return
+    if isinstance(conn, PgDatabase):
+        with conn.transaction(immediate=immediate):
+            yield conn
+        return
+    assert isinstance(conn, sqlite3.Connection)
     _run(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN", "cannot start a transaction")
     try:
         yield conn
@@ -307,7 +342,7 @@ def integrity_problem(path: Path) -> str | None:
     return f"damaged: {problems[0]}{more}"
 
 
-def generation(conn: sqlite3.Connection) -> int:
+def generation(conn: Connection) -> int:
     """The database's write generation (``meta.generation``; 0 before the first write).
 
     Every write that changes what readers see bumps it in the same transaction, so a reader
@@ -317,11 +352,11 @@ def generation(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def bump_generation(conn: sqlite3.Connection) -> None:
+def bump_generation(conn: Connection) -> None:
     """Call inside the write transaction that changed what readers see."""
     conn.execute(
         "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key)"
-        " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+        " DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
     )
 
 
