@@ -137,6 +137,12 @@ def test_only_indexing_knobs_may_come_from_an_untrusted_repository() -> None:
         "mcp_rate",
         "mcp_burst",
         "mcp_log",
+        # the team database: a repository must not point memories at another server
+        "database_url",
+        "database_schema",
+        "database_pool_max",
+        "database_pool_timeout_s",
+        "database_statement_timeout_ms",
     }
 
 
