@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from contextos.code.indexer import Progress
 from contextos.code.query import parse_query
@@ -44,6 +44,9 @@ from contextos.home import memory_db_path
 from contextos.settings import Settings
 from contextos.types import SearchHit
 from contextos.workspace import Workspace
+
+if TYPE_CHECKING:
+    from contextos.memory import MemoryStore
 
 __all__ = ["ContextResult", "SessionView", "assemble", "build_context", "recall_memories"]
 
@@ -99,9 +102,12 @@ def build_context(
     keep_outputs: int = 3,
     index: bool = True,
     progress: Progress | None = None,
+    memories: Sequence[MemoryItem] | None = None,
 ) -> ContextResult:
     """Index, search, recall, load the session, and pack the window for ``task``. ``k`` is how
-    many ranked chunks code is chosen from (default ``code_depth(budget)``)."""
+    many ranked chunks code is chosen from (default ``code_depth(budget)``). ``memories``: the
+    memories already recalled for ``task`` (the shared MCP server recalls them from the caller's
+    view of the store); None recalls them from the user's store."""
     if not task.strip():
         raise UserInputError("empty task: say what the agent should do")
     if budget < 1:
@@ -111,7 +117,9 @@ def build_context(
         if index:
             ws.index(progress)
         hits = ws.search(task, k or code_depth(budget))
-        memories, notes = recall_memories(task, ws.embedder(build="background"), k=8)
+        notes: list[str] = []
+        if memories is None:
+            memories, notes = recall_memories(task, ws.embedder(build="background"), k=8)
         notes = [*dict.fromkeys(ws.warnings), *notes]
         rules = find_rules(ws.root, skipped=True)
         view = _load_session(session) if session else None
@@ -140,16 +148,28 @@ def _load_session(session_id: str) -> SessionView:
 
 
 def recall_memories(
-    task: str, embedder: Embedder | None, *, k: int = 8, path: Path | None = None
+    task: str,
+    embedder: Embedder | None,
+    *,
+    k: int = 8,
+    path: Path | None = None,
+    store: MemoryStore | None = None,
 ) -> tuple[list[MemoryItem], list[str]]:
-    """Memories for ``task`` from the user's memory store, or none and a note saying why."""
-    from contextos.memory import MemoryStore
-
-    target = path or memory_db_path()
-    if not target.exists():
-        return [], ["no memory store yet (nothing remembered): no memories recalled"]
-    with MemoryStore.open(target, embedder=embedder) as store:
+    """Memories for ``task`` from ``store`` (open, e.g. one user's view of the team database) or
+    else from the user's store (the SQLite file ``path``, default the personal one, or the team
+    database when ``database_url`` is set and no ``path`` is given); none and a note saying why
+    when a personal store does not exist yet."""
+    if store is not None:
         hits = store.recall(task, k=k)
+    else:
+        from contextos.memory import MemoryStore
+        from contextos.settings import load_settings
+
+        team = path is None and bool(load_settings().database_url)
+        if not team and not (path or memory_db_path()).exists():
+            return [], ["no memory store yet (nothing remembered): no memories recalled"]
+        with MemoryStore.open(path, embedder=embedder) as opened:
+            hits = opened.recall(task, k=k)
     items = [
         MemoryItem(h.memory.id, h.memory.tag, h.memory.text, h.memory.scope, h.score) for h in hits
     ]

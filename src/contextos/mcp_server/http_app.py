@@ -10,12 +10,16 @@ a tool that is not read-only; which tools those are is decided once, by each too
 Each tool call leaves one JSON line in the log: time, token id and user (never the token), tool,
 latency, response bytes, status.
 
+The token's user is the caller's identity: the guard sets ``CALLER`` for the request, the SDK
+runs the tool handler in the context of the request that sent the message (and ``anyio`` copies
+it into the handler's thread), so ``caller()`` in a handler names the user whose memories the
+call reads and writes.
+
 Authentication is on when ``auth='required'``, when the server binds a non-loopback address, or
 as soon as any token exists (so creating the first token locks a running loopback server).
 ``check_startable`` refuses to start a server that requires tokens when there are none.
 
-Leaves out: TLS (run it behind a reverse proxy, see docs/teams.md), per-user memory scopes (the
-memory store has no user column yet: the user is recorded in the log only), and CORS.
+Leaves out: TLS (run it behind a reverse proxy, see docs/teams.md) and CORS.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import math
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +41,12 @@ from contextos.mcp_server.auth import TokenInfo, TokenStore
 from contextos.settings import Settings
 
 __all__ = [
+    "CALLER",
     "FORBIDDEN",
     "GuardedApp",
     "HttpOptions",
     "RateLimiter",
+    "caller",
     "check_startable",
     "is_loopback",
 ]
@@ -55,6 +62,15 @@ _SNIFF_BYTES = 1 << 20
 FORBIDDEN = -32001
 """JSON-RPC error code (implementation-defined range) of a call the token's scope forbids; the
 403 body is a JSON-RPC error so an MCP client shows the model why."""
+
+CALLER: ContextVar[str | None] = ContextVar("contextos_mcp_caller", default=None)
+"""The user of the bearer token of the request being served; None without a token (stdio, or a
+loopback server with no tokens), where the memory store's own owner applies."""
+
+
+def caller() -> str | None:
+    """The user the current tool call is made for (see ``CALLER``)."""
+    return CALLER.get()
 
 
 @dataclass(frozen=True)
@@ -223,13 +239,17 @@ class GuardedApp:
             message = f"rate limit exceeded: retry after {retry} s"
             await _answer(send, 429, {"error": message}, {"Retry-After": retry})
             return
-        if scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        body = await self._read_body(scope, receive, send)
-        if body is None:
-            return
-        await self._call(scope, body, receive, send, token)
+        identity = CALLER.set(token.user if token else None)
+        try:
+            if scope["method"] != "POST":
+                await self.app(scope, receive, send)
+                return
+            body = await self._read_body(scope, receive, send)
+            if body is None:
+                return
+            await self._call(scope, body, receive, send, token)
+        finally:
+            CALLER.reset(identity)
 
     async def _authenticate(self, scope: Scope, send: Send) -> TokenInfo | None:
         header = _header(scope, b"authorization") or ""

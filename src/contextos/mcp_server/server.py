@@ -5,7 +5,8 @@ arguments against the signature), call the ``Engine``, return its pydantic model
 it as structured content). ``ContextosError`` becomes a ``ToolError`` here, at one seam, so the
 model reads the library's message (what happened, what to do). ``serve`` runs it over stdio or
 streamable HTTP with the engine's background indexer around it; over HTTP the SDK's app runs
-behind ``http_app.GuardedApp`` (bearer tokens, limits, health endpoints, the tool-call log).
+behind ``http_app.GuardedApp`` (bearer tokens, limits, health endpoints, the tool-call log), and
+every memory tool and resource acts for the token's user (``http_app.caller``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from contextos.errors import ContextosError, UnknownIdError
 from contextos.mcp_server.auth import TokenStore
 from contextos.mcp_server.engine import MAX_HIT_CHARS, MAX_K, Engine
 from contextos.mcp_server.files import MAX_CHARS, MAX_LINES
-from contextos.mcp_server.http_app import GuardedApp, HttpOptions, check_startable
+from contextos.mcp_server.http_app import GuardedApp, HttpOptions, caller, check_startable
 from contextos.mcp_server.models import (
     FileText,
     ForgetResult,
@@ -134,7 +135,7 @@ def build_server(engine: Engine) -> MCPServer:
         scope: Annotated[Scope, Field(description="Who it is about.")] = "user",
     ) -> MemoryRecord:
         with _reported():
-            return engine.remember(text, tag, scope)
+            return engine.remember(text, tag, scope, user=caller())
 
     @server.tool(
         description=(
@@ -148,7 +149,7 @@ def build_server(engine: Engine) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=MAX_K, description="How many memories.")] = 8,
     ) -> RecallResult:
         with _reported():
-            return engine.recall(query, k)
+            return engine.recall(query, k, user=caller())
 
     @server.tool(
         description=(
@@ -159,7 +160,7 @@ def build_server(engine: Engine) -> MCPServer:
     )
     def forget(id: Annotated[str, Field(description="The memory id.")]) -> ForgetResult:
         with _reported():
-            return engine.forget(id)
+            return engine.forget(id, user=caller())
 
     @server.tool(
         description=(
@@ -174,7 +175,7 @@ def build_server(engine: Engine) -> MCPServer:
         budget: Annotated[int, Field(ge=256, le=1_000_000, description="Token budget.")] = 8000,
     ) -> PackedContext:
         with _reported():
-            return engine.build_context(task, budget)
+            return engine.build_context(task, budget, user=caller())
 
     @server.tool(
         description=(
@@ -200,7 +201,7 @@ def _add_resources(server: MCPServer, engine: Engine) -> None:
     )
     def memory_list() -> str:
         with _reported(ResourceError):
-            return engine.memories().model_dump_json(indent=2)
+            return engine.memories(user=caller()).model_dump_json(indent=2)
 
     @server.resource(
         "memory://{id}",
@@ -210,7 +211,7 @@ def _add_resources(server: MCPServer, engine: Engine) -> None:
     )
     def memory_item(id: str) -> str:
         with _reported(ResourceError):
-            return engine.memory(id).model_dump_json(indent=2)
+            return engine.memory(id, user=caller()).model_dump_json(indent=2)
 
 
 def serve(
