@@ -5,7 +5,9 @@
 * ``search_latency`` — end-to-end ``Workspace.search`` latency at ~100k chunks;
 * ``vector_store`` — numpy exact search against sqlite-vec and usearch HNSW;
 * ``incremental`` — re-indexing after one file changes;
-* ``redaction_fp`` — ordinary lines that secret redaction changes, in real repositories.
+* ``redaction_fp`` — ordinary lines that secret redaction changes, in real repositories;
+* ``shared_index`` — time to first search on a fresh machine with and without the team's
+  shared vectors (``contextos index --push``).
 
 ``python -m benchmarks.micro NAME [ARGS...]`` runs ``benchmarks.micro.NAME`` with ``ARGS``.
 """
@@ -17,4 +19,5 @@ MODULES = (
     "vector_store",
     "incremental",
     "redaction_fp",
+    "shared_index",
 )

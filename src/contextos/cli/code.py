@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from contextos.cli._output import emit, handled, out, progress, say, warn
+from contextos.errors import UserInputError
 
 if TYPE_CHECKING:
+    from contextos.code.push import PushSummary
     from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
     from contextos.workspace import Workspace
 
@@ -45,15 +47,43 @@ def _workspace(path: Path) -> Workspace:
 @handled(interrupted=INTERRUPTED)
 def index(
     path: PathArg = Path("."),
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push",
+            help="Then store every chunk vector in the team database (CONTEXTOS_DATABASE_URL),"
+            " where other machines indexing the same code reuse them.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Index (or incrementally re-index) the files under PATH."""
-    with _workspace(path) as ws, progress(not as_json) as update:
-        summary = ws.index(progress=update)
-    emit(asdict(summary), as_json, lambda: _render_summary(summary))
+    with _workspace(path) as ws:
+        url = ws.settings.database_url
+        if push and not url:
+            raise UserInputError(
+                "--push needs the team database: set CONTEXTOS_DATABASE_URL (or database_url in "
+                "config.toml) to a PostgreSQL URL"
+            )
+        with progress(not as_json) as update:
+            summary = ws.index(progress=update)
+        pushed = _push(ws, url) if push and url else None
+    result = asdict(summary) | ({"push": asdict(pushed)} if pushed else {})
+    emit(result, as_json, lambda: _render_summary(summary, pushed))
 
 
-def _render_summary(summary: IndexSummary) -> None:
+def _push(ws: Workspace, url: str) -> PushSummary:
+    from contextos.code.push import push_vectors
+    from contextos.embed.shared import SharedVectors
+
+    shared = SharedVectors.open(url)
+    try:
+        return push_vectors(ws.conn, shared)
+    finally:
+        shared.close()
+
+
+def _render_summary(summary: IndexSummary, pushed: PushSummary | None = None) -> None:
     for warning in summary.warnings:
         warn(warning)
     rate = summary.files_seen / summary.seconds if summary.seconds else 0.0
@@ -66,6 +96,12 @@ def _render_summary(summary: IndexSummary) -> None:
     if summary.skipped:
         reasons = ", ".join(f"{n} {reason}" for reason, n in summary.skipped.items())
         say(f"skipped: {reasons}")
+    if pushed is not None:
+        say(
+            f"pushed {pushed.pushed} new chunk vectors to the team database "
+            f"({pushed.already_shared} were there already; {pushed.model}, "
+            f"{pushed.seconds:.1f}s)"
+        )
 
 
 @handled()

@@ -2,7 +2,9 @@
 
 ``CachedEmbedder(inner)`` answers from one SQLite table keyed by (embedder name, sha256 of the
 text) and asks ``inner`` only for texts it has never seen, so re-indexing, switching branches or
-indexing a second checkout re-embeds nothing. Safe for concurrent processes: WAL journal,
+indexing a second checkout re-embeds nothing. With ``database_url`` set, texts missing here are
+looked up in the team's table next (``embed.shared``: vectors CI pushed with ``contextos index
+--push``) before the model is asked. Safe for concurrent processes: WAL journal,
 ``busy_timeout``, each write one short transaction (opened by ``store.db`` like every database
 here), and a race that computes the same vector twice stores it once. Leaves out eviction:
 rows are ~1 KiB and the file can be deleted at will.
@@ -25,10 +27,12 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from contextos.embed.protocol import Embedder, Vectors
+from contextos.embed.shared import SharedVectors
 from contextos.errors import StoreError
 from contextos.home import cache_dir
 from contextos.store.db import Migration, connect, transaction
@@ -61,11 +65,22 @@ class CachedEmbedder:
     opened on first use. ``sqlite3`` failures raise ``StoreError``.
     """
 
-    def __init__(self, inner: Embedder, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        inner: Embedder,
+        path: Path | None = None,
+        *,
+        shared: SharedVectors | Literal["auto"] | None = "auto",
+        push: bool = False,
+    ) -> None:
         self.inner = inner
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._shared = shared
+        self.push = push
+        self.stats: Counter[str] = Counter()
+        """Texts answered by the ``local`` cache, the ``shared`` table and the ``model``."""
 
     @property
     def name(self) -> str:
@@ -88,13 +103,24 @@ class CachedEmbedder:
         with self._lock:
             try:
                 found = self._lookup(keys)
+                self.stats["local"] += len(found)
                 missing = {
                     key: text for key, text in zip(keys, texts, strict=True) if key not in found
                 }
+                shared = self.shared if missing else None
+                if shared is not None:
+                    team = shared.get(self.name, list(missing))
+                    self.stats["shared"] += len(team)
+                    self._store(team)
+                    found.update(team)
+                    missing = {key: text for key, text in missing.items() if key not in team}
                 if missing:
                     fresh = self.inner.embed_batch(list(missing.values()))
+                    self.stats["model"] += len(missing)
                     new = dict(zip(missing, fresh, strict=True))
                     self._store(new)
+                    if shared is not None and self.push:
+                        shared.put(self.name, new.items())
                     found.update(new)
             except sqlite3.Error as exc:
                 raise StoreError(f"embedding cache {self.path} failed: {exc}") from exc
@@ -106,11 +132,24 @@ class CachedEmbedder:
         return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
 
     def close(self) -> None:
-        """Close the database connection (it reopens on next use)."""
+        """Close the database connections (the local one reopens on next use)."""
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if isinstance(self._shared, SharedVectors):
+                self._shared.close()
+                self._shared = "auto"
+
+    @property
+    def shared(self) -> SharedVectors | None:
+        """The team's vector table when ``database_url`` is set (opened on first need)."""
+        if self._shared == "auto":
+            from contextos.settings import load_settings
+
+            url = load_settings().database_url
+            self._shared = SharedVectors.open(url) if url else None
+        return self._shared if isinstance(self._shared, SharedVectors) else None
 
     def __enter__(self) -> CachedEmbedder:
         return self

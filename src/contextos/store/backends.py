@@ -27,15 +27,17 @@ class StoreSpec:
 
 def _specs() -> dict[str, StoreSpec]:
     from contextos.context import schema as sessions
+    from contextos.embed import shared
     from contextos.memory import schema as memory
 
     return {
         "memory": StoreSpec("memory", memory.PG_MIGRATIONS, memory.DIALECT),
         "sessions": StoreSpec("sessions", sessions.PG_MIGRATIONS, sessions.DIALECT),
+        "vectors": StoreSpec("vectors", shared.PG_MIGRATIONS, shared.DIALECT),
     }
 
 
-STORES: tuple[str, ...] = ("memory", "sessions")
+STORES: tuple[str, ...] = ("memory", "sessions", "vectors")
 
 
 def _check_url(url: str) -> str:

@@ -1,0 +1,133 @@
+"""Chunk vectors shared by a team in PostgreSQL (pgvector), keyed by content.
+
+CI runs ``contextos index --push``: every chunk vector of its index goes to one table,
+``<prefix>_vectors.chunk_vectors`` (model, sha256 of the text the embedder saw, a pgvector
+``vector``). A laptop with the same ``database_url`` indexing the same commit, or a nearby one,
+finds each unchanged chunk's vector there (``CachedEmbedder`` asks its local cache, then this
+table, and only then the model), so it embeds only what changed. Keys are content hashes: a
+path, a branch or a checkout directory never matters, and a vector can only ever be the
+model's answer for exactly that text.
+
+Vectors travel in pgvector's binary form (``vector_send``: dimension, then big-endian float32),
+so what comes back is bit-identical to what was pushed. Writes are ``ON CONFLICT DO NOTHING``:
+pushing twice, or two CI jobs at once, stores each vector once. Left out: an HNSW index (this
+table is looked up by key, never searched by similarity; search ranks in memory as on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from contextos.embed.protocol import Vectors
+from contextos.errors import StoreError
+from contextos.store.pg import Dialect, PgDatabase, PgMigration
+
+__all__ = ["DIALECT", "PG_MIGRATIONS", "SharedVectors"]
+
+_BATCH = 500
+
+
+def m001_chunk_vectors(db: PgDatabase) -> None:
+    """The pgvector extension and the content-keyed vector table."""
+    db.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+    db.execute(
+        "CREATE TABLE chunk_vectors (model TEXT NOT NULL, text_sha256 BYTEA NOT NULL,"
+        f" embedding {_vector_schema(db)}.vector NOT NULL,"
+        " pushed_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (model, text_sha256))"
+    )
+
+
+def _vector_schema(db: PgDatabase) -> str:
+    """The schema pgvector was installed in (``public`` unless someone chose another)."""
+    row = db.execute(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
+    ).fetchone()
+    if row is None:
+        raise StoreError(
+            "the PostgreSQL server has no pgvector extension: install it (the "
+            "pgvector/pgvector image, or Debian's postgresql-<version>-pgvector)"
+        )
+    return str(row[0])
+
+
+PG_MIGRATIONS: tuple[PgMigration, ...] = (m001_chunk_vectors,)
+DIALECT = Dialect()
+
+
+def _to_text(vector: Vectors) -> str:
+    """pgvector's text input; ``repr`` of each float32 (as a double) reads back exactly."""
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32)) + "]"
+
+
+def _from_binary(blob: bytes) -> Vectors:
+    dim = int.from_bytes(blob[:2], "big")
+    return np.frombuffer(blob[4 : 4 + 4 * dim], dtype=">f4").astype(np.float32)
+
+
+class SharedVectors:
+    """The team's vector table; ``get`` and ``put`` by (model, sha256 of text)."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+        self._ext = _vector_schema(db)
+
+    @classmethod
+    def open(cls, url: str) -> SharedVectors:
+        from contextos.store.backends import open_pg
+
+        return cls(open_pg(url, "vectors"))
+
+    def get(self, model: str, keys: Sequence[bytes]) -> dict[bytes, Vectors]:
+        found: dict[bytes, Vectors] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _BATCH):
+            part = unique[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT text_sha256, {self._ext}.vector_send(embedding) FROM chunk_vectors"
+                f" WHERE model = ? AND text_sha256 IN ({marks})",
+                (model, *part),
+            )
+            for key, blob in rows:
+                found[bytes(key)] = _from_binary(bytes(blob))
+        return found
+
+    def existing(self, model: str, keys: Sequence[bytes]) -> set[bytes]:
+        """Which of ``keys`` the table holds for ``model`` (no vectors transferred)."""
+        out: set[bytes] = set()
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _BATCH):
+            part = unique[start : start + _BATCH]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT text_sha256 FROM chunk_vectors"
+                f" WHERE model = ? AND text_sha256 IN ({marks})",
+                (model, *part),
+            )
+            out.update(bytes(r[0]) for r in rows)
+        return out
+
+    def put(self, model: str, vectors: Iterable[tuple[bytes, Vectors]]) -> int:
+        """Store vectors not stored yet; the number of rows given."""
+        rows = [(model, key, _to_text(vec)) for key, vec in vectors]
+        for start in range(0, len(rows), _BATCH):
+            self.db.executemany(
+                "INSERT OR IGNORE INTO chunk_vectors(model, text_sha256, embedding)"
+                f" VALUES (?, ?, CAST(? AS {self._ext}.vector))",
+                rows[start : start + _BATCH],
+            )
+        return len(rows)
+
+    def count(self, model: str | None = None) -> int:
+        if model is None:
+            row = self.db.execute("SELECT COUNT(*) FROM chunk_vectors").fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT COUNT(*) FROM chunk_vectors WHERE model = ?", (model,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.db.close()
