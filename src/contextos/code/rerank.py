@@ -9,7 +9,8 @@ chunks match the query's words. Three things they miss, each a pure step here:
    or method (``Engine`` means the type before a method named ``Engine``). Definitions outside the
    candidates join when the name is rare (few definitions) or names their file.
 2. **Paths.** For prose queries, a file whose stem or directory shares words with the query
-   (``sessions.py`` for "how HTTP sessions manage state", prefixes count) gains up to
+   (``sessions.py`` for "how HTTP sessions manage state"; prefixes and forms of one word count:
+   ``recoverer.go`` for "panic recovery") gains up to
    ``path_boost`` x the best score, in proportion to the share of query words matched.
 3. **Priors and diversity.** Tests (unless asked for), examples, compatibility shims, re-export
    modules and declaration stubs are down-weighted; then a greedy pass takes the best chunk, and
@@ -29,6 +30,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 
 from contextos.code.chunking.languages import PROSE_LANGUAGES
+from contextos.retrieval.stem import stem
 from contextos.retrieval.tokenize import STOPWORDS, split_identifier
 
 __all__ = [
@@ -182,9 +184,12 @@ def _path_share(path: str, words: set[str]) -> float:
 
 
 def _prefix_match(a: str, b: str) -> bool:
-    """``a`` and ``b`` are equal, or the shorter (three letters or more) starts the longer."""
+    """``a`` and ``b`` are equal, or the shorter (three letters or more) starts the longer, or
+    they are forms of one word (``recovery``, ``recoverer``: ``stem.stem``)."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    return short == long or (len(short) >= 3 and long.startswith(short))
+    if short == long or (len(short) >= 3 and long.startswith(short)):
+        return True
+    return stem(a) == stem(b)
 
 
 _ASIDE = re.compile(
