@@ -9,6 +9,7 @@
 * ``benchmarks.micro`` — small single-number benchmarks (embedding and token throughput, search
   latency, vector stores, incremental indexing);
 * ``benchmarks.startup`` — CLI, import and MCP server start-up and shutdown times;
+* ``benchmarks.team_load`` — concurrent clients on one shared MCP endpoint, PostgreSQL and SQLite;
 * ``benchmarks.common`` — what they share: ranking metrics, repository trees from bare mirrors,
   instance arguments, result files.
 
