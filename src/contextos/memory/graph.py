@@ -2,10 +2,11 @@
 
 Edges say ``subject --predicate--> object`` over a validity interval; facts map a key to one
 current value per scope (a unique partial index enforces it, so concurrent writers cannot both
-install a value). Changing a fact closes the old value (``valid_to``) and inserts the new one;
-nothing is deleted, and every change is a history row (kind ``edge`` or ``fact``). Functions take
-a ``MemoryStore`` and write in its transactions. Left out: graph traversal queries beyond
-"edges touching this entity" (the memory text carries the rest).
+install a value; a ``user``-scoped key has one value per user). Changing a fact closes the old
+value (``valid_to``) and inserts the new one; nothing is deleted, and every change is a history
+row (kind ``edge`` or ``fact``). Rows carry their owner and are read through ``sql.visible``, as
+memories are. Functions take a ``MemoryStore`` and write in its transactions. Left out: graph
+traversal queries beyond "edges touching this entity" (the memory text carries the rest).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from contextos.errors import UserInputError
 from contextos.memory.records import Edge, Fact, check_scope, from_iso, now_utc, to_iso, to_utc
-from contextos.memory.sql import log_change
+from contextos.memory.sql import log_change, owner_of, visible
 from contextos.memory.store import MemoryStore
 
 __all__ = ["edges", "fact", "relate", "set_fact", "unrelate"]
@@ -67,17 +68,18 @@ def relate(
     now = to_iso(now_utc())
     start = to_iso(valid_from) if valid_from is not None else now
     with store.transaction() as conn:
+        mine, me = visible(conn, "edges")
         row = conn.execute(
             f"SELECT {_EDGE_COLS} FROM edges WHERE subject = ? AND predicate = ? AND object = ?"
-            " AND scope = ? AND valid_to IS NULL",
-            (*parts, scope),
+            f" AND scope = ? AND valid_to IS NULL AND {mine}",
+            (*parts, scope, *me),
         ).fetchone()
         if row is not None:
             return _edge(row)
         cur = conn.execute(
-            "INSERT INTO edges(subject, predicate, object, scope, source, created_at, valid_from)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (*parts, scope, source, now, start),
+            "INSERT INTO edges(subject, predicate, object, scope, source, created_at, valid_from,"
+            " owner) VALUES (?,?,?,?,?,?,?,?)",
+            (*parts, scope, source, now, start, owner_of(conn)),
         )
         row = conn.execute(f"SELECT {_EDGE_COLS} FROM edges WHERE id = ?", (cur.lastrowid,))
         edge = _edge(row.fetchone())
@@ -88,7 +90,10 @@ def relate(
 def unrelate(store: MemoryStore, edge_id: int, *, reason: str = "no longer true") -> Edge:
     """Close a current edge (it stays queryable with ``as_of``)."""
     with store.transaction() as conn:
-        row = conn.execute(f"SELECT {_EDGE_COLS} FROM edges WHERE id = ?", (edge_id,)).fetchone()
+        mine, me = visible(conn, "edges")
+        row = conn.execute(
+            f"SELECT {_EDGE_COLS} FROM edges WHERE id = ? AND {mine}", (edge_id, *me)
+        ).fetchone()
         if row is None or row[8] is not None:
             raise UserInputError(f"no current edge with id {edge_id}")
         before = _edge(row)
@@ -105,8 +110,9 @@ def edges(
 ) -> list[Edge]:
     """Edges valid at ``as_of`` (default now), those touching ``entity`` if given."""
     at = to_iso(to_utc(as_of) if as_of is not None else now_utc())
-    sql = f"SELECT {_EDGE_COLS} FROM edges WHERE {_VALID_AT}"
-    args: list[str] = [at, at]
+    mine, me = visible(store.connection, "edges")
+    sql = f"SELECT {_EDGE_COLS} FROM edges WHERE {_VALID_AT} AND {mine}"
+    args: list[str] = [at, at, *me]
     if entity is not None:
         sql += " AND (subject = ? OR object = ?)"
         args += [entity, entity]
@@ -128,9 +134,11 @@ def set_fact(
     now = now_utc()
     start = to_utc(valid_from) if valid_from is not None else now
     with store.transaction() as conn:
+        mine, me = visible(conn, "facts")
         row = conn.execute(
-            f"SELECT {_FACT_COLS} FROM facts WHERE key = ? AND scope = ? AND valid_to IS NULL",
-            (key, scope),
+            f"SELECT {_FACT_COLS} FROM facts WHERE key = ? AND scope = ? AND valid_to IS NULL"
+            f" AND {mine}",
+            (key, scope, *me),
         ).fetchone()
         before = _fact(row) if row is not None else None
         if before is not None and before.value == value:
@@ -139,9 +147,9 @@ def set_fact(
             end = to_iso(max(start, before.valid_from))
             conn.execute("UPDATE facts SET valid_to = ? WHERE id = ?", (end, before.id))
         cur = conn.execute(
-            "INSERT INTO facts(key, value, scope, source, created_at, valid_from)"
-            " VALUES (?,?,?,?,?,?)",
-            (key, value, scope, source, to_iso(now), to_iso(start)),
+            "INSERT INTO facts(key, value, scope, source, created_at, valid_from, owner)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (key, value, scope, source, to_iso(now), to_iso(start), owner_of(conn)),
         )
         new_row = conn.execute(f"SELECT {_FACT_COLS} FROM facts WHERE id = ?", (cur.lastrowid,))
         after = _fact(new_row.fetchone())
@@ -157,9 +165,10 @@ def fact(
 ) -> Fact | None:
     """The value of ``key`` at ``as_of`` (default now), or None."""
     at = to_iso(to_utc(as_of) if as_of is not None else now_utc())
+    mine, me = visible(store.connection, "facts")
     row = store.connection.execute(
         f"SELECT {_FACT_COLS} FROM facts WHERE key = ? AND scope = ? AND {_VALID_AT}"
-        " ORDER BY valid_from DESC LIMIT 1",
-        (key, scope, at, at),
+        f" AND {mine} ORDER BY valid_from DESC LIMIT 1",
+        (key, scope, at, at, *me),
     ).fetchone()
     return _fact(row) if row is not None else None

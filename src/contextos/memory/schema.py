@@ -139,7 +139,19 @@ def m002_owner(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX memories_owner ON memories(owner, scope)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_memory, m002_owner)
+_FACTS_PER_OWNER = (
+    "CREATE UNIQUE INDEX facts_current ON facts(scope, (CASE WHEN scope = 'user' THEN owner"
+    " ELSE '' END), key) WHERE valid_to IS NULL"
+)
+
+
+def m003_facts_per_owner(conn: sqlite3.Connection) -> None:
+    """One current value per key and scope, and per user for ``user``-scoped keys."""
+    conn.execute("DROP INDEX facts_current")
+    conn.execute(_FACTS_PER_OWNER)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_memory, m002_owner, m003_facts_per_owner)
 
 # PostgreSQL (``store.pg``): the same tables, numbered the same, in PostgreSQL's types. The
 # FTS table is a plain table there (postings are built in the application on both backends);
@@ -245,7 +257,13 @@ def m002_owner_pg(db: PgDatabase) -> None:
     db.execute("CREATE INDEX memories_owner ON memories(owner, scope)")
 
 
-PG_MIGRATIONS: tuple[PgMigration, ...] = (m001_memory_pg, m002_owner_pg)
+def m003_facts_per_owner_pg(db: PgDatabase) -> None:
+    """``m003_facts_per_owner`` on PostgreSQL."""
+    db.execute("DROP INDEX facts_current")
+    db.execute(_FACTS_PER_OWNER)
+
+
+PG_MIGRATIONS: tuple[PgMigration, ...] = (m001_memory_pg, m002_owner_pg, m003_facts_per_owner_pg)
 
 DIALECT = Dialect(
     keys={"meta": ("key",)},
