@@ -120,7 +120,7 @@ def test_every_user_mistake_is_one_error_line_and_exit_2(
 def test_every_command_goes_through_the_one_error_handler() -> None:
     groups = [app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)]
     commands = [c for group in groups for c in group.registered_commands]
-    assert len(commands) == 3 + 1 + 2 + 9 + 2 + 1 + 1 + 1 + 1 + 3
+    assert len(commands) == 3 + 1 + 2 + 9 + 2 + 1 + 1 + 1 + 1 + 3 + 1 + 2
     for command in commands:
         assert hasattr(command.callback, "__wrapped__"), command.callback
 

@@ -1,7 +1,8 @@
 """The ``contextos`` command: the typer app, assembled from one module per command group.
 
 ``code`` (index, search, status), ``context``, ``memory`` (remember, recall, memory ...),
-``mcp`` (serve, install), ``trust`` and ``doctor`` each parse, call the library and render;
+``mcp`` (serve, install), ``trust``, ``doctor``, ``token``, ``db`` (status, migrate) and
+``migrate-store`` each parse, call the library and render;
 ``_output`` owns everything printed, ``--json``, progress bars and the one way errors end a
 command (one line on stderr, exit 2 for user mistakes, 1 for failures). Every command that
 prints data takes ``--json``; a traceback means a bug in contextos.
@@ -16,7 +17,7 @@ import sys
 
 import typer
 
-from contextos.cli import agent, code, context, doctor, mcp, memory, rlm, token, trust
+from contextos.cli import agent, code, context, db, doctor, mcp, memory, rlm, token, trust
 from contextos.cli._output import run
 
 __all__ = ["app", "main"]
@@ -37,6 +38,7 @@ trust.register(app)
 agent.register(app)
 rlm.register(app)
 token.register(app)
+db.register(app)
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ them: ``immediate`` transactions take the schema's transaction-level advisory lo
 read-check-write such as "supersede the current version" can never lose an update, whatever
 number of processes and machines write. A pool with no free connection within
 ``database_pool_timeout_s`` is a clear ``StoreError``, never a hang; a server restart costs the
-statements in flight (a ``StoreError``, nothing half-written) and the pool reconnects.
+statements in flight (a ``StoreError``, nothing half-written) and the pool reconnects. A URL
+that does not connect when the database is opened (wrong host, user, database, a server that is
+down) is a ``ConfigError`` at once, with the server's reason and without the password.
 
 Left out: row-level security policies (scope is enforced by the one query layer of each store,
 ``memory.sql``); pgvector indexes for memories (recall ranks an exact in-memory product over a
@@ -31,6 +33,7 @@ snapshot, as on SQLite, so both backends rank identically).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import zlib
@@ -39,7 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contextos.errors import StoreError
+from contextos.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     import psycopg
@@ -221,6 +224,8 @@ class PgDatabase:
                 "the PostgreSQL backend needs psycopg: pip install 'contextos[team]'"
             ) from exc
 
+        _probe(url, pool_timeout_s)
+
         def configure(conn: psycopg.Connection[Any]) -> None:
             conn.autocommit = True
             conn.execute(f"SET search_path TO {schema}, public")
@@ -240,7 +245,7 @@ class PgDatabase:
             pool.open(wait=True, timeout=pool_timeout_s)
         except Exception as exc:
             pool.close()
-            raise StoreError(
+            raise ConfigError(
                 f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}; check "
                 "CONTEXTOS_DATABASE_URL and that the server is up"
             ) from exc
@@ -355,6 +360,28 @@ class PgDatabase:
 
     def current_version(self) -> int:
         return max((version for version, _, _ in self.applied()), default=0)
+
+
+def _probe(url: str, timeout_s: float) -> None:
+    """Connect once, so a wrong URL or a server that is down is one clear ``ConfigError`` with
+    the server's reason, at once (the pool would retry until its timeout and say only that),
+    and keep the pool's retry warnings off stderr: failures reach the caller as errors."""
+    import psycopg
+
+    logger = logging.getLogger("psycopg.pool")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    try:
+        psycopg.connect(url, connect_timeout=max(1, round(timeout_s)), autocommit=True).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        password = re.search(r"://[^:/@]+:([^@]*)@", url)
+        if password and password.group(1):
+            reason = reason.replace(password.group(1), "***")
+        raise ConfigError(
+            f"cannot connect to PostgreSQL at {redact_url(url)} ({reason}): check "
+            "CONTEXTOS_DATABASE_URL and that the server is up"
+        ) from exc
 
 
 def _is_database_error(exc: Exception) -> bool:
