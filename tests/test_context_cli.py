@@ -174,3 +174,85 @@ def test_html_page_renders_the_layers_in_headless_chromium(
     keep = os.environ.get("CONTEXTOS_SCREENSHOT_DIR")
     if keep:
         shutil.copy(shot, Path(keep) / "context-window.png")
+
+
+NOTES = "".join(
+    f"note {n}: the discount of order {1000 + n} is {n % 7} percent\n" for n in range(150)
+)
+
+
+def scripted_run(root: Path) -> tuple[str, list[list[dict[str, Any]]]]:
+    """A five-step agent run through ``ScriptedLLM`` (its first observation outgrows the
+    budget, so later windows condense it); the run id and the messages each step sent."""
+    from contextos.agent.loop import Agent
+    from contextos.llm.scripted import ScriptedLLM
+    from contextos.workspace import Workspace
+
+    def call(name: str, **args: str) -> dict[str, Any]:
+        return {"tool_calls": [{"name": name, "arguments": args}]}
+
+    llm = ScriptedLLM(
+        turns=[
+            call("read_file", path="notes.txt"),
+            call("read_file", path="shop/cart.py"),
+            call("grep", pattern="def cart_total"),
+            call("edit_file", path="shop/cart.py", old="Sum of the items", new="Total of items"),
+            call("finish", summary="docstring reworded"),
+        ]
+    )
+    with Workspace(root, embedder=None) as ws:
+        ws.index(embed=False, model="no")
+        result = Agent(ws, llm, budget=2500).run("reword the cart_total docstring")
+    assert (result.status, result.steps) == ("finished", 5)
+    return result.run_id, [list(m) for m in llm.calls]
+
+
+def test_an_agent_step_window_is_shown_as_html_json_and_text(
+    make_repo: RepoMaker, tmp_path: Path
+) -> None:
+    from html import escape
+
+    run_id, calls = scripted_run(make_repo({**FILES, "notes.txt": NOTES}))
+    page = tmp_path / "step.html"
+    done = run("--session", run_id, "--step", "2", "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {page} (run {run_id} step 2:" in done.stdout
+    html = page.read_text()
+    assert "Agent step 2" in html and html.count("<script>") == 1
+    for message in calls[1]:
+        assert escape(str(message.get("content") or "")) in html
+    assert 'data-id="reminder:todo"' in html and 'data-id="task"' in html
+    assert 'data-id="history:condensed"' in html  # the notes.txt read outgrew the budget
+    assert escape('the model then called read_file({"path": "shop/cart.py"})') in html
+
+    last = run("--session", run_id, "--json")  # the last step by default
+    assert last.returncode == 0, last.stderr
+    data = json.loads(last.stdout)
+    assert (data["step"], data["budget"]) == (5, 2500)
+    assert data["messages"] == calls[4]
+    assert data["used"] == sum(layer["tokens"] for layer in data["layers"]) <= 2500
+    ids = [layer["id"] for layer in data["layers"]]
+    assert ids[:2] == ["system", "task"] and ids[-1] == "reminder:todo"
+    assert "history:condensed" in ids, "the 150-line notes.txt read must be condensed by step 5"
+    excerpted = next(n for n in data["notes"] if n.startswith("history excerpted:"))
+    assert re.search(r"#3 \(\d+ of 151 lines\)", excerpted), excerpted  # notes.txt's read
+
+    text = run("--session", run_id, "--step", "1")
+    assert text.returncode == 0 and f"run {run_id} step 1:" in text.stdout
+    assert "── reminder:todo" in text.stdout or "reminder:todo ·" in text.stdout
+
+
+def test_agent_step_mistakes_exit_2_with_one_line(make_repo: RepoMaker) -> None:
+    run_id, _ = scripted_run(make_repo({**FILES, "notes.txt": NOTES}))
+    cases = {
+        ("--session", run_id, "--step", "9"): f"run {run_id} has no step 9: its steps are 1-5",
+        ("--session", "20990101-000000-abcdef"): "no run '20990101-000000-abcdef'",
+        ("--session", "not-a-run"): "invalid run id 'not-a-run'",
+        ("--step", "2"): "missing TASK",
+        ("a task", "--session", run_id, "--step", "2"): "--step shows a recorded agent step",
+    }
+    for args, message in cases.items():
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert message in done.stderr and "Traceback" not in done.stderr, args
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr

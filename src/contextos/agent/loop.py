@@ -119,7 +119,8 @@ class Agent:
                         break
                     reminded, reminder = True, f"You seem stuck: {why}. Try something different."
                 tail = _tail(box, reminder)
-                window = builder.window_for(history, self.budget - _cost(self.counter, tail))
+                tail_cost = _cost(self.counter, tail)
+                window = builder.window_for(history, self.budget - tail_cost)
                 sent = [*window.messages, tail]
                 t0 = time.monotonic()
                 try:
@@ -151,7 +152,9 @@ class Agent:
                         "step": step,
                         "window": {
                             "tokens": window.tokens,
-                            "report": window.report,
+                            "budget": self.budget,
+                            "message_tokens": [*window.message_tokens, tail_cost],
+                            "report": dataclasses.asdict(window.report),
                         },
                         "sent": sent,
                         "text": turn.text,

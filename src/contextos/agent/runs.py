@@ -20,7 +20,15 @@ from typing import Any, Literal
 from contextos.errors import UserInputError
 from contextos.home import runs_dir
 
-__all__ = ["RunFiles", "list_runs", "new_run_id", "record_verdict", "run_files", "step_window"]
+__all__ = [
+    "RunFiles",
+    "list_runs",
+    "new_run_id",
+    "record_verdict",
+    "run_files",
+    "step_row",
+    "step_window",
+]
 
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
@@ -93,23 +101,38 @@ def list_runs() -> list[dict[str, Any]]:
     return out
 
 
-def step_window(run_id: str, step: int) -> list[dict[str, Any]]:
-    """The messages step ``step`` of run ``run_id`` sent to the model (its whole window)."""
+def step_row(run_id: str, step: int | None = None) -> dict[str, Any]:
+    """Row ``step`` of run ``run_id``'s trajectory (the last recorded step when ``None``);
+    ``UserInputError`` for an unknown run, a run with no steps or a step out of range."""
     files = run_files(run_id)
     try:
         lines = files.trajectory.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UserInputError(f"run {run_id} has no readable trajectory: {exc}") from exc
+    rows: dict[int, dict[str, Any]] = {}
     for line in lines:
         try:
             row = json.loads(line)
         except ValueError:
             continue
-        if isinstance(row, dict) and row.get("step") == step:
-            sent = row.get("sent")
-            if isinstance(sent, list):
-                return sent
-    raise UserInputError(f"run {run_id} has no step {step} with its window recorded")
+        ok = isinstance(row, dict) and isinstance(row.get("step"), int)
+        if ok and isinstance(row.get("sent"), list):
+            rows[row["step"]] = row
+    if not rows:
+        raise UserInputError(f"run {run_id} has no recorded step yet")
+    if step is None:
+        return rows[max(rows)]
+    if step not in rows:
+        raise UserInputError(
+            f"run {run_id} has no step {step}: its steps are {min(rows)}-{max(rows)}"
+        )
+    return rows[step]
+
+
+def step_window(run_id: str, step: int) -> list[dict[str, Any]]:
+    """The messages step ``step`` of run ``run_id`` sent to the model (its whole window)."""
+    sent: list[dict[str, Any]] = step_row(run_id, step)["sent"]
+    return sent
 
 
 def record_verdict(run_id: str, verdict: Literal["accept", "reject"], note: str = "") -> Path:

@@ -33,7 +33,14 @@ from typing import Any
 
 from contextos.context.counting import TokenCounter, count_all
 
-__all__ = ["StepWindow", "WindowBuilder", "WindowKnobs", "WindowReport", "message_text"]
+__all__ = [
+    "StepWindow",
+    "WindowBuilder",
+    "WindowKnobs",
+    "WindowReport",
+    "is_condensed",
+    "message_text",
+]
 
 Message = dict[str, Any]
 _NAMES = (
@@ -43,7 +50,6 @@ _NAMES = (
     re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{5,}\b"),
     re.compile(r"\b\d{3,}\b"),
 )
-_WEIGHTS = (3.0, 2.0, 1.0)  # a path, an identifier, a number
 _MAX_LINE_CHARS = 20000
 _HEADER_COST = 12  # `[#12 tool, 3/40 lines]` and its newline
 
@@ -76,6 +82,11 @@ class WindowKnobs:
     """The newest turn is sent whole if it fits in this fraction of the room after the head."""
     owned_power: float = 1.3
     """A line's value grows as (weighted names it is the last to mention) ** ``owned_power``."""
+    uses_power: float = 0.0
+    """A name's weight grows as (1 + calls whose arguments used it) ** ``uses_power``."""
+    name_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)
+    """Weight of a path, an identifier, a number."""
+    """Weight of a path, an identifier, a number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +100,14 @@ class WindowReport:
 
 @dataclass(frozen=True, slots=True)
 class StepWindow:
-    """The messages to send (OpenAI format), their text and o200k-style count, and the report."""
+    """The messages to send (OpenAI format), their text and count, each message's count, and
+    the report."""
 
     messages: list[Message]
     text: str
     tokens: int
     report: WindowReport
+    message_tokens: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -120,6 +133,7 @@ class WindowBuilder:
         self._head_text = ""
         self._latest: dict[str, tuple[int, int]] = {}
         self._owns: dict[tuple[int, int], dict[str, float]] = {}
+        self._uses: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._fed)
@@ -151,10 +165,16 @@ class WindowBuilder:
         return last.turn if joins else last.turn + 1
 
     def _index(self, i: int, lines: list[str]) -> None:
+        args_from = self._fed[i].args_from
+        used: set[str] = set()
         for j, line in enumerate(lines):
-            for key, weight in _names(line).items():
+            found = _names(line)
+            for key, kind in found.items():
                 if key in self._head_text:
                     continue
+                weight = self.knobs.name_weights[kind]
+                if j >= args_from:
+                    used.add(key)
                 old = self._latest.get(key)
                 if old is not None:
                     owned = self._owns[old]
@@ -163,6 +183,8 @@ class WindowBuilder:
                         del self._owns[old]
                 self._latest[key] = (i, j)
                 self._owns.setdefault((i, j), {})[key] = weight
+        for key in used:
+            self._uses[key] = self._uses.get(key, 0) + 1
 
     def window(self, budget: int) -> StepWindow:
         """The window of the next step: never over ``budget`` unless the head alone is."""
@@ -195,7 +217,7 @@ class WindowBuilder:
             excerpted=excerpted,
             dropped=tuple(i for i in range(len(head), first) if i not in kept),
         )
-        return StepWindow(sent, "\n".join(texts), sum(tokens), report)
+        return StepWindow(sent, "\n".join(texts), sum(tokens), report, tuple(tokens))
 
     def _digest(
         self, end: int, room: int
@@ -232,7 +254,12 @@ class WindowBuilder:
                 kind = knobs.prose_weight * knobs.decay ** (now - f.turn)
             else:
                 kind = knobs.decay ** (now - f.turn)
-            value = sum(owned.values()) ** knobs.owned_power * kind
+            if knobs.uses_power:
+                up, uses = knobs.uses_power, self._uses
+                names = sum(w * (1 + uses.get(k, 0)) ** up for k, w in owned.items())
+            else:
+                names = sum(owned.values())
+            value = names**knobs.owned_power * kind
             scored.append((value / cost, i, j, cost))
         scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
         spent = self.counter.count(_preamble(end - self.keep_head)) + 8
@@ -259,11 +286,21 @@ class WindowBuilder:
         return "\n".join(out)
 
 
+_CONDENSED = " earlier messages, condensed: "
+
+
 def _preamble(n: int) -> str:
     return (
-        f"[{n} earlier messages, condensed: the last line that mentions each path, name and "
+        f"[{n}{_CONDENSED}the last line that mentions each path, name and "
         "number, by message; other lines elided. Run the command again for a full output.]"
     )
+
+
+def is_condensed(message: Message) -> bool:
+    """Whether ``message`` is the one a window condenses older turns into."""
+    content = message.get("content")
+    first = content.split("\n", 1)[0] if isinstance(content, str) else ""
+    return message["role"] == "user" and first.startswith("[") and _CONDENSED in first
 
 
 def _excerpted(chosen: list[tuple[int, int]], fed: list[_Fed]) -> tuple[tuple[int, int, int], ...]:
@@ -282,13 +319,14 @@ def _line_costs(counter: TokenCounter, lines: list[str]) -> list[int]:
     ]
 
 
-def _names(line: str) -> dict[str, float]:
-    """The paths (and their trailing parts), identifiers and numbers of a line, with weights."""
-    found: dict[str, float] = {}
-    for pattern, weight in zip(_NAMES, _WEIGHTS, strict=True):
+def _names(line: str) -> dict[str, int]:
+    """The paths (and their trailing parts), identifiers and numbers of a line, with their kind
+    (0 path, 1 identifier, 2 number)."""
+    found: dict[str, int] = {}
+    for weight, pattern in enumerate(_NAMES):
         for key in pattern.findall(line):
             found.setdefault(key, weight)
-            if weight == _WEIGHTS[0]:
+            if weight == 0:
                 parts = key.split("/")
                 for k in range(1, len(parts)):
                     tail = "/".join(parts[k:])
