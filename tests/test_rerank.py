@@ -208,6 +208,17 @@ def test_path_boost_counts_another_form_of_a_query_word_in_the_file_name() -> No
     assert scores == pytest.approx({1: 1.0 + 2 / 3, 2: 1.0 + 1 / 3})
 
 
+def test_path_boost_matches_a_query_identifier_whole_and_by_parts() -> None:
+    meta = {
+        1: ChunkMeta("builder/ToStringBuilder.java", 1, "ToStringBuilder", "class", False, "java"),
+        2: ChunkMeta("builder/ReflectionToStringBuilder.java", 1, None, "class", False, "java"),
+    }
+    scores = {1: 1.0, 2: 1.0}
+    # words: tostring, string, builder, objects; only the first file's stem starts "tostring"
+    boost_paths(scores, meta, "toString builder for objects", RankKnobs())
+    assert scores == {1: 1.75, 2: 1.5}
+
+
 # --- diversity --------------------------------------------------------------------------------
 
 

@@ -149,8 +149,12 @@ def _last(symbol: str | None) -> str:
 def boost_paths(
     scores: dict[int, float], meta: Mapping[int, ChunkMeta], query: str, knobs: RankKnobs
 ) -> None:
-    """Raise (in place) chunks whose file stem or parent directory shares words with ``query``."""
-    words = {w.lower() for w in _WORD.findall(query) if len(w) > 2} - _STOP
+    """Raise (in place) chunks whose file stem or parent directory shares words with ``query``.
+    An identifier in the query counts whole and by its parts, and a file stem is matched whole
+    too: "toString builder" names ``ToStringBuilder.java``, not ``ReflectionToStringBuilder``."""
+    found = _WORD.findall(query)
+    words = {w.lower() for w in found} | {p for w in found for p in split_identifier(w)}
+    words = {w for w in words if len(w) > 2} - _STOP
     if not scores or not words or knobs.path_boost == 0.0:
         return
     unit = max(scores.values()) * knobs.path_boost
@@ -170,6 +174,7 @@ def boost_paths(
 def _path_parts(path: str) -> frozenset[str]:
     p = PurePosixPath(path)
     parts = set(split_identifier(p.stem))
+    parts.add(p.stem.lower().replace("_", "").replace("-", ""))
     if p.parent.name not in ("", ".", ".."):
         parts.update(split_identifier(p.parent.name))
     return frozenset(x for x in parts if x)
