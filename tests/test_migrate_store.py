@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contextos.context.session import Compaction, SessionStore
 from contextos.errors import StoreError, UserInputError
@@ -232,3 +235,69 @@ def test_nothing_to_copy_and_bad_places_are_user_errors(url: str, tmp_path: Path
     with pytest.raises(UserInputError, match="--owner"):
         migrate_stores(url, url + "&application_name=x", owner="bob")
     assert os.environ["CONTEXTOS_DATABASE_SCHEMA"].startswith("t_")
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
+_MEMORY = st.tuples(
+    st.integers(1, 3),  # gap before this row's seq: keys need not be dense
+    _TEXT,
+    st.sampled_from(["user", "project", "agent"]),
+    st.sampled_from(["", "alice", "bob"]),
+    st.none() | st.binary(max_size=48),
+    st.none() | _TEXT,
+)
+
+
+@settings(max_examples=10)  # each example creates a PostgreSQL schema and two SQLite files
+@given(rows=st.lists(_MEMORY, max_size=12), reasons=st.lists(_TEXT, max_size=6))
+def test_any_rows_survive_the_round_trip_unchanged(
+    pg_server: str, rows: list[tuple[Any, ...]], reasons: list[str]
+) -> None:
+    from contextos.memory.schema import MIGRATIONS
+    from contextos.store.backends import open_pg
+    from contextos.store.db import connect
+    from contextos.store.migrate import copy_store
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CONTEXTOS_DATABASE_SCHEMA", f"t_{secrets.token_hex(5)}")
+        source = connect(Path(tmp) / "a.db", MIGRATIONS)
+        seq = 0
+        for i, (gap, text, scope, owner, vector, valid_to) in enumerate(rows):
+            seq += gap
+            source.execute(
+                "INSERT INTO memories(seq, id, tag, text, scope, source, score, created_at,"
+                " valid_from, valid_to, embedding, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    seq,
+                    f"m{i}",
+                    "t",
+                    text,
+                    scope,
+                    text,
+                    1 + i % 5,
+                    "c",
+                    "v",
+                    valid_to,
+                    vector,
+                    owner,
+                ),
+            )
+            source.execute(
+                "INSERT INTO memories_fts(rowid, body, names) VALUES (?, ?, ?)", (seq, text, owner)
+            )
+        for reason in reasons:
+            source.execute(
+                "INSERT INTO history(kind, target, action, before, after, reason)"
+                " VALUES ('memory', 'm0', 'ADD', NULL, ?, ?)",
+                (reason, reason),
+            )
+        team = open_pg(pg_server, "memory")
+        back = connect(Path(tmp) / "b.db", MIGRATIONS)
+        try:
+            copy_store(source, team, "memory")
+            copy_store(team, back, "memory")
+            assert dump(team, "memory") == dump(source, "memory")
+            assert dump(back, "memory") == dump(source, "memory")
+        finally:
+            for conn in (source, team, back):
+                conn.close()

@@ -53,7 +53,13 @@ out = Console()
 err = Console(stderr=True)
 """Errors, warnings, notes and progress bars (stderr)."""
 
-_UNITS = {"index": "files/s", "embed": "chunks/s", "distill": "tokens/s"}
+_UNITS = {
+    "index": "files/s",
+    "embed": "chunks/s",
+    "distill": "tokens/s",
+    "memory": "rows/s",
+    "sessions": "rows/s",
+}
 
 
 def _line(label: str, style: str, message: str) -> None:
