@@ -186,6 +186,19 @@ def test_a_failure_half_way_leaves_the_target_store_empty(url: str, isolated_hom
         memory.close()
 
 
+def test_a_failing_second_store_says_the_first_one_was_copied(
+    url: str, isolated_home: Path
+) -> None:
+    fill(isolated_home)
+    with SessionStore.open(isolated_home / "sessions.db") as sessions:
+        sessions.append("main", "user", "a\x00b")
+    with pytest.raises(StoreError, match=r"sessions store was not copied .* but memory was: "):
+        migrate_stores("sqlite", url)
+    copied = dumps(url)
+    assert copied["memory"] == dumps("sqlite")["memory"]
+    assert copied["sessions"] == {"sessions": [], "events": [], "compactions": []}
+
+
 def test_owner_gives_a_personal_store_to_a_team_user_and_back(
     url: str, isolated_home: Path, tmp_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contextos.errors import UserInputError
+from contextos.errors import StoreError, UserInputError
 from contextos.store.db import Connection, connect, transaction
 from contextos.store.pg import PgDatabase, redact_url
 
@@ -329,9 +329,18 @@ def migrate_stores(
                 out.append({"store": store, "from": src_name, "skipped": "no such store"})
                 continue
             start = time.perf_counter()
-            tables = copy_store(
-                src, dst, store, owners=owners, target_name=dst_name, progress=progress
-            )
+            try:
+                tables = copy_store(
+                    src, dst, store, owners=owners, target_name=dst_name, progress=progress
+                )
+            except StoreError as exc:
+                copied = [s["store"] for s in out if "tables" in s]
+                if not copied:
+                    raise
+                raise StoreError(
+                    f"the {store} store was not copied (its target is left empty) but "
+                    f"{' and '.join(copied)} was: {exc}"
+                ) from exc
             seconds = round(time.perf_counter() - start, 3)
             out.append(
                 {
