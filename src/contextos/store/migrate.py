@@ -9,13 +9,15 @@ round trip gives the same rows. Afterwards PostgreSQL's identity sequences are m
 copied keys, so the next insert does not collide.
 
 Contracts: the target must be empty (``TargetNotEmpty`` otherwise: a copy never merges into or
-overwrites a store in use); the target is written in one transaction and the source read in
-one snapshot, so a failure leaves the target as it was. The migrations rows are not copied:
-each side records its own when it is opened.
+overwrites a store in use); each store's target is written in one transaction and its source
+read in one snapshot, so a failure leaves that target as it was. The migrations rows are not
+copied: each side records its own when it is opened. Values are copied unchanged, except
+owners when the caller maps them (a personal store's ``""`` to a team user).
 
 Left out: merging stores, copying between different schema versions (both sides are migrated
-to the same version first), and the code index (rebuilt per machine, shared by ``index
---push``).
+to the same version first), text holding NUL (PostgreSQL refuses it: the copy fails, the
+target stays empty), the code index (rebuilt per machine) and the team's chunk vectors
+(``vectors``: PostgreSQL only, filled by ``index --push``).
 """
 
 from __future__ import annotations
