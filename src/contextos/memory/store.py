@@ -214,6 +214,9 @@ class MemoryStore(Closing):
         return [RecallHit(found[seq], score) for seq, score in ranked if seq in found]
 
     def _index(self) -> RecallIndex:
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == generation(self._conn):
+            return snapshot  # one statement, no transaction: the common case
         with transaction(self._conn, immediate=False) as conn:
             gen = generation(conn)
             if self._snapshot is None or self._snapshot.generation != gen:
