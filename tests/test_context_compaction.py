@@ -1,4 +1,5 @@
-"""Compaction never destroys history: masking, structured summaries, handoffs, the store."""
+"""Compaction never destroys history: masking, structured summaries, handoffs, the store (on both
+backends)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from contextos.context import (
 from contextos.context.handoff import load_summary
 from contextos.context.session import Event
 from contextos.errors import StoreError, UserInputError
-from contextos.home import contextos_home
 from contextos.llm import ScriptedLLM
+from tests.conftest import Backend
 
 
 def record_session(store: SessionStore, sid: str = "s1") -> None:
@@ -70,16 +71,17 @@ SCRIPTED_SUMMARY = {
 }
 
 
-def test_session_history_is_append_only_and_survives_reopening() -> None:
-    with SessionStore.open() as store:
+def test_session_history_is_append_only_and_survives_reopening(backend: Backend) -> None:
+    refused = sqlite3.IntegrityError if backend.name == "sqlite" else StoreError
+    with backend.sessions() as store:
         record_session(store)
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(refused, match="append-only"):
             store._conn.execute("DELETE FROM events")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(refused, match="append-only"):
             store._conn.execute("UPDATE events SET content = 'x'")
         with pytest.raises(UserInputError, match="invalid session id"):
             store.append("../etc", "user", "x")
-    with SessionStore.open(contextos_home() / "sessions.db") as again:
+    with backend.sessions() as again:
         events = again.events("s1")
     assert [e.seq for e in events] == list(range(1, 10))
     assert events[3] == Event(
@@ -94,8 +96,10 @@ def test_session_history_is_append_only_and_survives_reopening() -> None:
     assert events[4].ok is False and events[2].ok is True
 
 
-def test_observation_masking_keeps_the_last_outputs_and_says_how_to_get_the_rest_back() -> None:
-    with SessionStore.open() as store:
+def test_observation_masking_keeps_the_last_outputs_and_says_how_to_get_the_rest_back(
+    backend: Backend,
+) -> None:
+    with backend.sessions() as store:
         record_session(store)
         events = store.events("s1")
     masked = mask_observations(events, keep_last=1, session="s1")
@@ -110,8 +114,10 @@ def test_observation_masking_keeps_the_last_outputs_and_says_how_to_get_the_rest
     ]
 
 
-def test_a_structured_summary_keeps_paths_commands_numbers_and_user_messages_verbatim() -> None:
-    with SessionStore.open() as store:
+def test_a_structured_summary_keeps_paths_commands_numbers_and_user_messages_verbatim(
+    backend: Backend,
+) -> None:
+    with backend.sessions() as store:
         record_session(store)
         events = store.events("s1")
     llm = ScriptedLLM([json.dumps(SCRIPTED_SUMMARY)])
@@ -140,8 +146,8 @@ def test_a_structured_summary_keeps_paths_commands_numbers_and_user_messages_ver
     assert "[4] assistant calls run_shell" in prompt and "FAILED tests/test_api.py" in prompt
 
 
-def test_compaction_changes_what_is_packed_never_what_is_stored() -> None:
-    with SessionStore.open() as store:
+def test_compaction_changes_what_is_packed_never_what_is_stored(backend: Backend) -> None:
+    with backend.sessions() as store:
         record_session(store)
         compaction = compact(store, "s1", ScriptedLLM([json.dumps(SCRIPTED_SUMMARY)]), keep_last=3)
         assert (compaction.upto_seq, compaction.model) == (6, "scripted:test")
@@ -159,15 +165,15 @@ def test_compaction_changes_what_is_packed_never_what_is_stored() -> None:
     assert "pytest -q tests/test_api.py -k limits" in summary
 
 
-def test_nothing_to_compact_is_a_clear_error() -> None:
-    with SessionStore.open() as store:
+def test_nothing_to_compact_is_a_clear_error(backend: Backend) -> None:
+    with backend.sessions() as store:
         store.append("short", "user", "hello")
         with pytest.raises(UserInputError, match="nothing to compact"):
             compact(store, "short", ScriptedLLM([]), keep_last=4)
 
 
-def test_handoff_starts_a_fresh_session_without_a_model() -> None:
-    with SessionStore.open() as store:
+def test_handoff_starts_a_fresh_session_without_a_model(backend: Backend) -> None:
+    with backend.sessions() as store:
         record_session(store)
         prompt = handoff(store, "s1", "s2")
         fresh = store.events("s2")
@@ -210,8 +216,17 @@ def test_a_long_history_drops_its_oldest_turns_first() -> None:
     assert result.used <= 700
 
 
-def test_summaries_need_their_session_to_exist() -> None:
+def test_summaries_need_their_session_to_exist(backend: Backend) -> None:
     from contextos.context.session import Compaction
 
-    with SessionStore.open() as store, pytest.raises(StoreError):
+    with backend.sessions() as store, pytest.raises(StoreError):
         store.save_compaction(Compaction("ghost", "summary", 1, "{}", None))
+
+
+def test_a_tool_output_with_nul_bytes_is_stored_the_same_on_both_backends(
+    backend: Backend,
+) -> None:
+    with backend.sessions() as store:
+        stored = store.append("s1", "tool", "PNG\x00\x01 header", tool="run", ok=True)
+        (event,) = store.events("s1")
+    assert stored.content == event.content == "PNG\ufffd\x01 header"

@@ -1,17 +1,17 @@
-"""Consolidation: a plan first (read-only), then merges, drops and invalidations in history."""
+"""Consolidation: a plan first (read-only), then merges, drops and invalidations in history; on
+both backends."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from contextos.llm import ScriptedLLM
-from contextos.memory import MemoryStore
 from contextos.memory.consolidate import Plan, Step, apply, plan
+from tests.conftest import Backend
 
 
-def test_without_a_model_only_safe_merges_and_low_value_drops(tmp_path: Path) -> None:
-    with MemoryStore.open(tmp_path / "m.db") as store:
+def test_without_a_model_only_safe_merges_and_low_value_drops(backend: Backend) -> None:
+    with backend.memory() as store:
         full = store.remember("The user prefers tabs for indentation in Python files")
         part = store.remember("The user prefers tabs for indentation in Python")
         other = store.remember("The user prefers tabs for indentation in Go code")
@@ -39,8 +39,8 @@ def test_without_a_model_only_safe_merges_and_low_value_drops(tmp_path: Path) ->
         assert store.get(low.id).valid_to is not None
 
 
-def test_conservative_merge_keeps_the_member_that_covers_the_others(tmp_path: Path) -> None:
-    with MemoryStore.open(tmp_path / "m.db") as store:
+def test_conservative_merge_keeps_the_member_that_covers_the_others(backend: Backend) -> None:
+    with backend.memory() as store:
         full = store.remember("The user prefers tabs for indentation in Python")
         part = store.remember("The user prefers tabs for indentation in python!")
         (step,) = plan(store).steps
@@ -55,14 +55,14 @@ def test_conservative_merge_keeps_the_member_that_covers_the_others(tmp_path: Pa
         ]
 
 
-def test_with_a_model_clusters_are_rewritten_and_contradictions_resolved(tmp_path: Path) -> None:
+def test_with_a_model_clusters_are_rewritten_and_contradictions_resolved(backend: Backend) -> None:
     llm = ScriptedLLM(
         [
             json.dumps({"reasoning": "same", "text": "The user runs pytest with -x and -q."}),
             json.dumps({"action": "INVALIDATE", "target": 1, "text": "light mode"}),
         ]
     )
-    with MemoryStore.open(tmp_path / "m.db") as store:
+    with backend.memory() as store:
         a = store.remember("The user runs pytest with -x", tag="testing")
         b = store.remember("The user runs pytest with -x and -q", tag="testing")
         dark = store.remember("The user prefers dark mode themes", tag="ui")

@@ -1,12 +1,14 @@
 """``memory import`` is all or nothing: every record of every file is validated before anything
 is written, a bad record names its file, line, record and id, and the store is then exactly as
-it was (memories and history). CRLF line ends and a UTF-8 byte-order mark are accepted."""
+it was (memories and history). CRLF line ends and a UTF-8 byte-order mark are accepted. On both
+backends; the CLI test runs on SQLite (it fails before opening a store)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from contextos.errors import StoreError, UserInputError
 from contextos.memory import MemoryStore
 from contextos.memory.portable import export_markdown, import_markdown, render_file
 from contextos.memory.records import Memory, from_iso
+from tests.conftest import Backend
 
 GOOD = {
     "scope": '"user"',
@@ -41,11 +44,11 @@ def snapshot(store: MemoryStore) -> tuple[list[Memory], int]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MemoryStore:
-    opened = MemoryStore.open(tmp_path / "m.db")
-    opened.remember("The user prefers tabs.", tag="code-style")
-    opened.remember("Deploys go through nix.", tag="deploy")
-    return opened
+def store(backend: Backend) -> Iterator[MemoryStore]:
+    with backend.memory("m") as opened:
+        opened.remember("The user prefers tabs.", tag="code-style")
+        opened.remember("Deploys go through nix.", tag="deploy")
+        yield opened
 
 
 def write_import(directory: Path, store: MemoryStore, bad: str) -> Path:
@@ -129,15 +132,36 @@ def test_an_edit_of_a_replaced_version_fails_before_anything_is_written(
     assert snapshot(store) == before
 
 
-def test_a_failed_write_rolls_back_the_whole_import(store: MemoryStore, tmp_path: Path) -> None:
+def fail_half_way(store: MemoryStore, backend: Backend) -> str:
+    """Make the database fail part way through a big write; return what the error says."""
+    conn = store.connection
+    if backend.name == "sqlite":
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # full half-way
+        return "is full"
+    conn.execute(
+        "CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF (SELECT count(*) FROM memories) > 50 THEN"
+        " RAISE EXCEPTION 'could not extend file: No space left on device'; END IF;"
+        " RETURN NEW; END $$"
+    )
+    conn.execute(
+        "CREATE TRIGGER full_disk BEFORE INSERT ON memories FOR EACH ROW"
+        " EXECUTE FUNCTION full_disk()"
+    )
+    return "No space left"
+
+
+def test_a_failed_write_rolls_back_the_whole_import(
+    store: MemoryStore, backend: Backend, tmp_path: Path
+) -> None:
     before = snapshot(store)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.md").write_text(
         "".join(record(f"{i:012x}", f"Memory number {i}. " + "x" * 2000) for i in range(200))
     )
-    pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
-    store.connection.execute(f"PRAGMA max_page_count = {pages + 20}")  # full half-way
-    with pytest.raises(StoreError, match="is full"):
+    says = fail_half_way(store, backend)
+    with pytest.raises(StoreError, match=says):
         import_markdown(store, tmp_path / "in")
     assert snapshot(store) == before
 
@@ -158,15 +182,19 @@ def test_a_good_import_is_written_whole(store: MemoryStore, tmp_path: Path) -> N
     ]
 
 
-def test_crlf_and_a_byte_order_mark_are_accepted(store: MemoryStore, tmp_path: Path) -> None:
+def test_crlf_and_a_byte_order_mark_are_accepted(
+    store: MemoryStore, backend: Backend, tmp_path: Path
+) -> None:
     (path,) = [p for p in export_markdown(store, tmp_path / "out") if p.stem == "deploy"]
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
-    with MemoryStore.open(tmp_path / "other.db") as other:
+    with backend.memory("other") as other:
         assert import_markdown(other, tmp_path / "out")["added"] == 2
         assert sorted(m.text for m in other.memories()) == sorted(m.text for m in store.memories())
 
 
-def test_a_text_with_carriage_returns_survives_the_round_trip(tmp_path: Path) -> None:
+def test_a_text_with_carriage_returns_survives_the_round_trip(
+    backend: Backend, tmp_path: Path
+) -> None:
     memory = Memory(
         id="0123456789ab",
         text="line one\r\nline two\rthree",
@@ -175,7 +203,7 @@ def test_a_text_with_carriage_returns_survives_the_round_trip(tmp_path: Path) ->
     )
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "general.md").write_text(render_file([memory]), newline="")
-    with MemoryStore.open(tmp_path / "m.db") as store:
+    with backend.memory("m") as store:
         import_markdown(store, tmp_path / "in")
         assert store.get(memory.id) == memory
 

@@ -1,4 +1,5 @@
-"""The model pipeline with ScriptedLLM: extract → evaluate → update, queue and worker."""
+"""The model pipeline with ScriptedLLM: extract → evaluate → update, queue and worker; on both
+backends, except the worker, which opens its store by SQLite path."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from contextos.memory.replies import (
     MemoryUpdate,
 )
 from contextos.memory.worker import ExtractionWorker
-from tests.conftest import HashingEmbedder
+from tests.conftest import Backend, HashingEmbedder
 
 
 def extracted(memory: str) -> str:
@@ -39,8 +40,8 @@ def user(text: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MemoryStore:
-    s = MemoryStore.open(tmp_path / "memory.db", embedder=HashingEmbedder())
+def store(backend: Backend) -> MemoryStore:
+    s = backend.memory(embedder=HashingEmbedder())
     yield s  # type: ignore[misc]
     s.close()
 
@@ -235,9 +236,9 @@ def test_worker_extracts_off_the_callers_thread(tmp_path: Path) -> None:
         assert [m.text for m in s.memories()] == ["The user uses nix."]
 
 
-def test_recall_with_a_model_also_searches_its_sub_queries(tmp_path: Path) -> None:
+def test_recall_with_a_model_also_searches_its_sub_queries(backend: Backend) -> None:
     llm = ScriptedLLM([json.dumps({"queries": ["editor choice", "vim or emacs"]})])
-    with MemoryStore.open(tmp_path / "m.db", embedder=HashingEmbedder(), llm=llm) as s:
+    with backend.memory("m", embedder=HashingEmbedder(), llm=llm) as s:
         s.add_many([{"text": "The user edits code in emacs"}, {"text": "Lunch is at noon"}])
         hits = s.recall("what should I configure?", k=1)
         assert [h.memory.text for h in hits] == ["The user edits code in emacs"]

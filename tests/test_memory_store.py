@@ -1,4 +1,6 @@
-"""MemoryStore on a real SQLite file: remember, recall, versions, history, secrets, graph."""
+"""MemoryStore on both backends (a real SQLite file, a real PostgreSQL schema): remember, recall,
+versions, history, secrets, graph. The default-path test is about the SQLite file layout and
+stays SQLite-only."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from contextos.errors import StoreError, UserInputError
 from contextos.memory import MemoryStore
 from contextos.memory.graph import edges, fact, relate, set_fact, unrelate
 from contextos.secrets import find_secrets, redact
-from tests.conftest import HashingEmbedder
+from tests.conftest import Backend, HashingEmbedder
 
 
 def day(year: int, month: int = 1, d: int = 1) -> datetime:
@@ -20,8 +22,8 @@ def day(year: int, month: int = 1, d: int = 1) -> datetime:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MemoryStore:
-    s = MemoryStore.open(tmp_path / "memory.db", embedder=HashingEmbedder())
+def store(backend: Backend) -> MemoryStore:
+    s = backend.memory(embedder=HashingEmbedder())
     yield s  # type: ignore[misc]
     s.close()
 
@@ -48,8 +50,8 @@ def test_remembering_the_same_text_twice_stores_it_once(store: MemoryStore) -> N
     assert len(store.memories()) == 1
 
 
-def test_lexical_only_store_recalls_without_an_embedder(tmp_path: Path) -> None:
-    with MemoryStore.open(tmp_path / "m.db") as s:
+def test_lexical_only_store_recalls_without_an_embedder(backend: Backend) -> None:
+    with backend.memory("m") as s:
         s.add_many([{"text": "Caroline went to the LGBTQ support group"}, {"text": "Mel paints"}])
         hits = s.recall("When did Caroline go to the support group?")
         assert [h.memory.text for h in hits] == ["Caroline went to the LGBTQ support group"]
@@ -100,14 +102,17 @@ def test_unknown_id_is_a_user_error(store: MemoryStore) -> None:
         store.get("nope")
 
 
-def test_history_and_memories_cannot_be_deleted_or_rewritten(store: MemoryStore) -> None:
+def test_history_and_memories_cannot_be_deleted_or_rewritten(
+    store: MemoryStore, backend: Backend
+) -> None:
     memory = store.remember("Keep everything")
     conn = store.connection
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    refused = sqlite3.DatabaseError if backend.name == "sqlite" else StoreError
+    with pytest.raises(refused, match="append-only"):
         conn.execute("UPDATE history SET reason = 'x'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(refused, match="append-only"):
         conn.execute("DELETE FROM history")
-    with pytest.raises(sqlite3.DatabaseError, match="never deleted"):
+    with pytest.raises(refused, match="never deleted"):
         conn.execute("DELETE FROM memories WHERE id = ?", (memory.id,))
 
 
@@ -157,28 +162,23 @@ def test_bad_fields_are_user_errors(store: MemoryStore) -> None:
         store.recall(" ")
 
 
-def test_opening_with_an_embedder_backfills_vectors(tmp_path: Path) -> None:
-    path = tmp_path / "m.db"
-    with MemoryStore.open(path) as s:
+def test_opening_with_an_embedder_backfills_vectors(backend: Backend) -> None:
+    with backend.memory("m") as s:
         s.add_many([{"text": "alpha beta"}, {"text": "gamma delta"}])
     embedder = HashingEmbedder()
-    with MemoryStore.open(path, embedder=embedder) as s:
+    with backend.memory("m", embedder=embedder) as s:
         assert all(m.embedding is not None for m in s.memories())
         assert s.recall("gamma")[0].memory.text == "gamma delta"
     calls = embedder.calls
-    with MemoryStore.open(path, embedder=embedder):
+    with backend.memory("m", embedder=embedder):
         assert embedder.calls == calls
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "m.db"
-    MemoryStore.open(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_migrations(version, name) VALUES (99, 'future')")
-    conn.commit()
-    conn.close()
+def test_newer_schema_is_refused(backend: Backend) -> None:
+    with backend.memory("m") as s:
+        s.connection.execute("INSERT INTO schema_migrations(version, name) VALUES (99, 'future')")
     with pytest.raises(StoreError, match="newer"):
-        MemoryStore.open(path)
+        backend.memory("m")
 
 
 def test_edges_and_facts_are_versioned_next_to_memories(store: MemoryStore) -> None:

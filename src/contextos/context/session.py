@@ -97,10 +97,14 @@ class SessionStore(Closing):
         ok: bool | None = None,
         parent: str | None = None,
     ) -> Event:
-        """Append one event (creating the session, with ``parent`` if new) and return it."""
+        """Append one event (creating the session, with ``parent`` if new) and return it.
+
+        A NUL character in ``content`` (a tool's binary output) is stored as U+FFFD on both
+        backends: PostgreSQL text cannot hold NUL, and a session must read the same on both."""
         check_session_id(session_id)
         if role not in ("user", "assistant", "tool"):
             raise UserInputError(f"unknown event role {role!r}: use user, assistant or tool")
+        content = content.replace("\x00", "\ufffd")
         with transaction(self._conn) as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions(id, parent) VALUES (?, ?)", (session_id, parent)

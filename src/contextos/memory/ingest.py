@@ -1,8 +1,9 @@
 """Building ``Memory`` values from user or model input, and giving them vectors.
 
-``build_memory`` validates every field (tag, scope, score, non-empty text) and keeps secrets
-out: ``secrets="refuse"`` raises ``UserInputError`` (a person typed it and can fix it),
-``"redact"`` replaces them (bulk ingest and model output, where nobody can be asked).
+``build_memory`` validates every field (tag, scope, score, non-empty text without NUL) and
+keeps secrets out: ``secrets="refuse"`` raises ``UserInputError`` (a person typed it and can fix
+it), ``"redact"`` replaces them (bulk ingest and model output, where nobody can be asked) and
+drops NUL characters.
 ``backfill_embeddings`` gives vectors to rows stored without one, or with another model's.
 """
 
@@ -24,6 +25,7 @@ from contextos.memory.records import (
     check_scope,
     check_score,
     check_tag,
+    check_text,
     from_iso,
     now_utc,
     to_utc,
@@ -51,9 +53,9 @@ def build_memory(
     if not isinstance(text, str) or not text.strip():
         raise UserInputError("empty memory: give the text to remember")
     if secrets == "refuse":
-        refuse_secrets(text)
-    else:
-        text = redact_memory(text)
+        refuse_secrets(check_text(text, "memory text"))
+    else:  # nobody to ask: a NUL character carries nothing in prose, so it goes
+        text = redact_memory(text.replace("\x00", ""))
     if isinstance(score, bool) or not isinstance(score, int):
         raise UserInputError(f"invalid score {score!r}: scores are integers from 1 to 5")
     now = now_utc()
@@ -64,7 +66,7 @@ def build_memory(
         text=text,
         tag=check_tag(tag) if tag is not None else DEFAULT_TAG,
         scope=check_scope(scope),
-        source=source,
+        source=check_text(source, "source") if source is not None else None,
         score=check_score(score),
         created_at=now,
         valid_from=to_utc(valid_from) if valid_from is not None else now,

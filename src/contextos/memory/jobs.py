@@ -25,7 +25,7 @@ from contextos.errors import ModelError, ModelOutputError, UserInputError
 from contextos.llm.protocol import LLM, Message
 from contextos.memory import pipeline, versions
 from contextos.memory.ingest import build_memory
-from contextos.memory.records import check_scope
+from contextos.memory.records import check_scope, now_utc, to_iso
 from contextos.memory.sql import log_change
 from contextos.memory.store import MemoryStore
 from contextos.memory.transcript import parse_message, user_turn_windows
@@ -135,8 +135,8 @@ class ExtractionQueue:
             with self.store.transaction() as tx:
                 tx.execute(
                     "UPDATE jobs SET status = 'failed', error = ?, raw_output = ?,"
-                    " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-                    (str(exc), raw, job_id),
+                    " updated_at = ? WHERE id = ?",
+                    (str(exc), raw, to_iso(now_utc()), job_id),
                 )
             return ExtractionOutcome(job_id, "failed", error=str(exc))
 
@@ -217,7 +217,7 @@ class ExtractionQueue:
 
     def _mark_done(self, job_id: int, outcome: ExtractionOutcome) -> None:
         self.store.connection.execute(
-            "UPDATE jobs SET status = 'done', error = NULL, outcome = ?,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-            (json.dumps(outcome.to_dict()), job_id),
+            "UPDATE jobs SET status = 'done', error = NULL, outcome = ?, updated_at = ?"
+            " WHERE id = ?",
+            (json.dumps(outcome.to_dict()), to_iso(now_utc()), job_id),
         )

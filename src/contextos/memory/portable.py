@@ -47,7 +47,14 @@ from typing import Any
 from contextos.errors import ContextosError, UserInputError
 from contextos.memory import versions
 from contextos.memory.ingest import build_memory
-from contextos.memory.records import Memory, check_scope, check_score, check_tag, from_iso
+from contextos.memory.records import (
+    Memory,
+    check_scope,
+    check_score,
+    check_tag,
+    check_text,
+    from_iso,
+)
 from contextos.memory.store import MemoryStore
 from contextos.secrets import refuse_secrets
 
@@ -153,7 +160,7 @@ def _string(front: dict[str, Any], key: str, *, required: bool = False) -> str |
     if not isinstance(value, str):
         wanted = "a string" if required else "a string or null"
         raise UserInputError(f"'{key}' must be {wanted}, got {_shown(value)}")
-    return value
+    return check_text(value, f"'{key}'")
 
 
 def _id(front: dict[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -185,7 +192,7 @@ def _keywords(front: dict[str, Any]) -> tuple[str, ...]:
     keywords = front.get("keywords") or []
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         raise UserInputError(f"'keywords' must be a list of strings, got {_shown(keywords)}")
-    return tuple(keywords)
+    return tuple(check_text(k, "a keyword") for k in keywords)
 
 
 def _memory(front: dict[str, Any], body: list[str], tag: str) -> Memory:
@@ -198,7 +205,7 @@ def _memory(front: dict[str, Any], body: list[str], tag: str) -> Memory:
         text = "\n".join(_unescape(line) for line in body).strip("\n")
     if not text.strip():
         raise UserInputError("empty text: a memory needs its text after the front matter")
-    refuse_secrets(text)
+    refuse_secrets(check_text(text, "the text"))
     memory = Memory(
         id=str(_id(front, "id", required=True)),
         text=text,

@@ -94,6 +94,14 @@ def slugify_tag(raw: str) -> str:
     return slug or DEFAULT_TAG
 
 
+def check_text(value: str, name: str) -> str:
+    """``value``, unless it holds a NUL character: PostgreSQL cannot keep one in a text column,
+    so no backend takes one (the same data must fit both, and round-trip between them)."""
+    if "\x00" in value:
+        raise UserInputError(f"{name} contains a NUL character (\\x00): remove it")
+    return value
+
+
 def check_scope(scope: str) -> str:
     if scope not in SCOPES:
         raise UserInputError(f"invalid scope {scope!r}: use one of {', '.join(SCOPES)}")
