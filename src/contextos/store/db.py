@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol, Self
 
 from contextos.errors import StoreError
-from contextos.store.pg import PgDatabase
+from contextos.store.pg import PgDatabase, pg_ddl
 
 __all__ = [
     "Closing",
     "Connection",
     "Migration",
+    "PortableMigration",
     "bump_generation",
     "connect",
+    "ddl",
     "explain",
     "generation",
     "integrity_problem",
@@ -41,6 +43,10 @@ __all__ = [
 ]
 
 Migration = Callable[[sqlite3.Connection], None]
+
+
+PortableMigration = Callable[["Connection"], None]
+"""A migration written for both backends (its statements through ``ddl``)."""
 
 
 class Cursor(Protocol):
@@ -172,6 +178,16 @@ class _Connection(sqlite3.Connection):
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         return self.cursor(_Cursor).executescript(sql_script)
+
+
+def ddl(conn: Connection, statement: str) -> None:
+    """Run one statement of a migration, written in SQLite's dialect, on either backend
+    (``store.pg.pg_ddl`` rewrites it for PostgreSQL): one schema text for both."""
+    if isinstance(conn, PgDatabase):
+        for pg_statement in pg_ddl(statement):
+            conn.execute(pg_statement)
+    else:
+        conn.execute(statement)
 
 
 def _refuse_directories(path: Path) -> None:
