@@ -191,7 +191,14 @@ def test_a_failing_second_store_says_the_first_one_was_copied(
 ) -> None:
     fill(isolated_home)
     with SessionStore.open(isolated_home / "sessions.db") as sessions:
-        sessions.append("main", "user", "a\x00b")
+        sessions.append("nul", "user", "hello")
+    conn = sqlite3.connect(isolated_home / "sessions.db")
+    with conn:  # an event stored before append replaced NUL; PostgreSQL text cannot hold it
+        conn.execute(
+            "INSERT INTO events(session_id, seq, role, content) VALUES ('nul', 2, 'user', ?)",
+            ("a\x00b",),
+        )
+    conn.close()
     with pytest.raises(StoreError, match=r"sessions store was not copied .* but memory was: "):
         migrate_stores("sqlite", url)
     copied = dumps(url)
