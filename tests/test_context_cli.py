@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from contextos.context import SessionStore
-from tests.conftest import RepoMaker
+from tests.conftest import Backend, RepoMaker
 
 SCRIPT = Path(sys.executable).parent / "contextos"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -85,8 +85,10 @@ def test_json_report_names_the_sources(make_repo: RepoMaker) -> None:
     )
 
 
-def test_a_session_is_packed_with_old_tool_outputs_masked(make_repo: RepoMaker) -> None:
-    with SessionStore.open() as store:
+def test_a_session_is_packed_with_old_tool_outputs_masked(
+    make_repo: RepoMaker, backend: Backend
+) -> None:
+    with SessionStore.open() as store:  # the default store: on PostgreSQL for that backend
         store.append("s1", "user", "discounts are wrong for 15%")
         for n in range(4):
             store.append("s1", "assistant", "", tool="read_file", args={"path": f"shop/f{n}.py"})

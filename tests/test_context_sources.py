@@ -25,7 +25,7 @@ from contextos.context.rules import find_rules, rule_layers
 from contextos.context.session import Event
 from contextos.home import contextos_home
 from contextos.types import SearchHit
-from tests.conftest import RepoMaker
+from tests.conftest import Backend, RepoMaker
 
 DATA_BLOCK = re.compile(r"<<<DATA (\d{12}) [^\n]*\n(.*?)\n>>>END DATA \1", re.S)
 
@@ -244,10 +244,10 @@ def test_a_file_cannot_forge_the_end_of_its_data_block(make_repo: RepoMaker) -> 
     assert DATA_BLOCK.fullmatch(forged) is not None
 
 
-def test_memories_are_recalled_into_a_quoted_layer(make_repo: RepoMaker) -> None:
+def test_memories_are_recalled_into_a_quoted_layer(make_repo: RepoMaker, backend: Backend) -> None:
     from contextos.memory import MemoryStore
 
-    with MemoryStore.open() as store:
+    with MemoryStore.open() as store:  # the default store: on PostgreSQL for that backend
         store.remember("we deploy with make release-prod on port 8443", tag="deploy")
     repo = make_repo({"deploy.sh": "make release-prod\n"})
     result = build_context("how do we deploy to prod", repo, embedder=None, budget=4000)
@@ -255,7 +255,8 @@ def test_memories_are_recalled_into_a_quoted_layer(make_repo: RepoMaker) -> None
     assert memories.status == "included" and memories.placement == "context"
     assert "[deploy] we deploy with make release-prod on port 8443" in memories.text
     assert DATA_BLOCK.fullmatch(memories.text)
-    assert (contextos_home() / "memory.db").exists() and result.notes == ()
+    assert result.notes == ()
+    assert (contextos_home() / "memory.db").exists() == (backend.name == "sqlite")
 
 
 def test_without_a_memory_store_the_context_says_so(make_repo: RepoMaker) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import Backend
 from tests.test_llm import openai_body, server  # noqa: F401
 from tests.wire import WireServer
 
@@ -33,7 +34,9 @@ def ok(*args: str, env: dict[str, str] | None = None) -> Any:
     return json.loads(result.stdout)
 
 
-def test_remember_recall_edit_history_forget_as_json() -> None:
+def test_remember_recall_edit_history_forget_as_json(backend: Backend) -> None:
+    """The console script's default store: the SQLite file, or PostgreSQL with the backend's
+    CONTEXTOS_DATABASE_URL in the environment."""
     tabs = ok("remember", "The user prefers tabs", "--tag", "code-style")
     assert (tabs["score"], tabs["tag"], tabs["scope"]) == (5, "code-style", "user")
     ok("remember", "Deploys happen on Fridays", "--scope", "project")

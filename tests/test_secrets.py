@@ -30,7 +30,7 @@ from contextos.secrets import (
 )
 from contextos.walk import text_files, walk
 from contextos.workspace import Workspace
-from tests.conftest import HashingEmbedder, RepoMaker
+from tests.conftest import Backend, HashingEmbedder, RepoMaker
 
 Kind = Literal["file name", "file content", "text", "env"]
 
@@ -225,8 +225,8 @@ def test_read_file_refuses_a_private_key_outside_the_range_asked_for(tmp_path: P
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> MemoryStore:
-    s = MemoryStore.open(tmp_path / "memory.db", embedder=HashingEmbedder())
+def store(backend: Backend) -> MemoryStore:
+    s = backend.memory(embedder=HashingEmbedder())
     yield s  # type: ignore[misc]
     s.close()
 

@@ -24,7 +24,7 @@ from contextos.mcp_server.files import read_range
 from contextos.memory import MemoryStore
 from contextos.secrets import find_secrets, redact
 from contextos.workspace import Workspace
-from tests.conftest import HashingEmbedder, RepoMaker
+from tests.conftest import Backend, HashingEmbedder, RepoMaker
 
 OPENAI = "sk-proj-Q3vT8mZp1LxR7nW2bK9dF4hJ6sA0cE5g"
 AWS_ID = "AKIAQ3VT8MZP1LXR7NW2"
@@ -166,8 +166,8 @@ REMEMBERED = {
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MemoryStore]:
-    with MemoryStore.open(tmp_path / "memory.db", embedder=HashingEmbedder()) as s:
+def store(backend: Backend) -> Iterator[MemoryStore]:
+    with backend.memory(embedder=HashingEmbedder()) as s:
         yield s
 
 
