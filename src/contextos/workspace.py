@@ -5,17 +5,19 @@
     ws.search("parse config", k=10)  # -> list[SearchHit]
     ws.search("...", files=True)     # -> list[FileHit]
 
-A workspace owns one SQLite database under ``$CONTEXTOS_HOME/workspaces`` (or ``db_path``) and
-resolves its embedder lazily, once, on first need. It never prints; warnings are collected in
-``warnings`` for the caller to show.
+A workspace owns one SQLite database under ``$CONTEXTOS_HOME/workspaces`` (or ``db_path``), or
+with ``database_url`` set its own schema in the team's PostgreSQL (the same statements: see
+``store.pg``), and resolves its embedder lazily, once, on first need. It never prints;
+warnings are collected in ``warnings`` for the caller to show.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 from contextos.code.indexer import Progress, run_index, verify_index
 from contextos.code.schema import MIGRATIONS
@@ -26,7 +28,8 @@ from contextos.errors import UserInputError
 from contextos.home import workspace_db_path
 from contextos.paths import confine, workspace_root
 from contextos.settings import Settings, load_settings
-from contextos.store.db import Closing, connect
+from contextos.store.db import Closing, Connection, connect
+from contextos.store.pg import PgDatabase, redact_url
 from contextos.types import FileHit, IndexSummary, SearchHit, SearchMode
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ class Workspace(Closing):
         self.settings = settings or load_settings(self.root, warnings=self.warnings)
         self.db_path = db_path or workspace_db_path(self.root)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn: sqlite3.Connection | None = connect(self.db_path, MIGRATIONS)
+        self._conn: Connection | None = self._open(db_path)
         self._snapshots = Snapshots(self.db_path)
         self._embedder: Embedder | None = None
         self._embedder_resolved = embedder != "auto"
@@ -61,8 +64,25 @@ class Workspace(Closing):
         if embedder != "auto":
             self._embedder = embedder
 
+    def _open(self, db_path: Path | None) -> Connection:
+        """The SQLite file, or with ``database_url`` set (and no explicit ``db_path``) this
+        workspace's schema in the team database, ``<prefix>_code_<hash of the root path>``;
+        ``db_path`` then only names the local lock and snapshot cache files."""
+        url = self.settings.database_url
+        if url and db_path is None:
+            from contextos.store.backends import open_pg
+
+            key = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
+            return open_pg(url, "code", instance=key)
+        return connect(self.db_path, MIGRATIONS)
+
     @property
-    def conn(self) -> sqlite3.Connection:
+    def _sql(self) -> sqlite3.Connection:
+        # The index modules still annotate SQLite's connection; both backends run them.
+        return cast("sqlite3.Connection", self.conn)
+
+    @property
+    def conn(self) -> Connection:
         if self._conn is None:
             raise UserInputError("workspace is closed")
         return self._conn
@@ -134,7 +154,7 @@ class Workspace(Closing):
         embed: bool = True,
     ) -> IndexSummary:
         return run_index(
-            self.conn,
+            self._sql,
             self.db_path,
             self.root,
             self.settings,
@@ -184,7 +204,7 @@ class Workspace(Closing):
             raise UserInputError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
         embedder = None if mode == "lexical" else self._search_embedder()
         return search(
-            self.conn,
+            self._sql,
             self._snapshots,
             embedder,
             query[:_MAX_QUERY_CHARS],
@@ -217,7 +237,7 @@ class Workspace(Closing):
 
     def verify(self) -> list[str]:
         """Consistency problems of the index; empty when it is consistent."""
-        return verify_index(self.conn)
+        return verify_index(self._sql)
 
     def indexed_paths(self) -> list[str]:
         """Relative posix paths of all indexed files, sorted."""
@@ -229,9 +249,14 @@ class Workspace(Closing):
         last = self.conn.execute(
             "SELECT ts FROM audit WHERE action = 'index' ORDER BY id DESC LIMIT 1"
         ).fetchone()
+        where = (
+            f"{redact_url(self.conn.url)} schema {self.conn.schema}"
+            if isinstance(self.conn, PgDatabase)
+            else str(self.db_path)
+        )
         return {
             "root": str(self.root),
-            "db_path": str(self.db_path),
+            "db_path": where,
             "files": int(self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]),
             "chunks": int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]),
             "embedded_chunks": int(

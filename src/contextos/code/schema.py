@@ -12,16 +12,15 @@ Tables:
 
 from __future__ import annotations
 
-import sqlite3
+from contextos.store.db import Connection, PortableMigration, ddl
+from contextos.store.pg import Dialect, PgMigration
 
-from contextos.store.db import Migration
-
-__all__ = ["MIGRATIONS"]
+__all__ = ["DIALECT", "MIGRATIONS", "PG_MIGRATIONS"]
 
 _TOKENIZER = "\"unicode61 remove_diacritics 0 tokenchars '_'\""
 
 
-def m001_code_index(conn: sqlite3.Connection) -> None:
+def m001_code_index(conn: Connection) -> None:
     """Files, chunks, FTS5 tables, symbols, Merkle dirs, meta and audit."""
     _script(
         conn,
@@ -74,16 +73,21 @@ def m001_code_index(conn: sqlite3.Connection) -> None:
     )
 
 
-def m002_unembedded_chunks(conn: sqlite3.Connection) -> None:
+def m002_unembedded_chunks(conn: Connection) -> None:
     """Partial index so finding chunks without a vector does not scan every vector."""
-    conn.execute("CREATE INDEX chunks_unembedded ON chunks(id) WHERE vector IS NULL")
+    ddl(conn, "CREATE INDEX chunks_unembedded ON chunks(id) WHERE vector IS NULL")
 
 
-def _script(conn: sqlite3.Connection, sql: str) -> None:
+def _script(conn: Connection, sql: str) -> None:
     """Run DDL statements one by one: ``executescript`` would commit the open transaction."""
     for statement in sql.split(";"):
         if statement.strip():
-            conn.execute(statement)
+            ddl(conn, statement)
 
 
-MIGRATIONS: list[Migration] = [m001_code_index, m002_unembedded_chunks]
+MIGRATIONS: list[PortableMigration] = [m001_code_index, m002_unembedded_chunks]
+
+# PostgreSQL runs the same migrations (``store.db.ddl`` rewrites each statement; the FTS5
+# vocabulary tables have no PostgreSQL counterpart and nothing reads them).
+PG_MIGRATIONS: list[PgMigration] = list(MIGRATIONS)
+DIALECT = Dialect(keys={"meta": ("key",)}, serial={"files": "id", "chunks": "id", "audit": "id"})

@@ -40,6 +40,13 @@ def _specs() -> dict[str, StoreSpec]:
 STORES: tuple[str, ...] = ("memory", "sessions", "vectors")
 
 
+def _all_specs() -> dict[str, StoreSpec]:
+    """``_specs`` and the code index, whose schema is one per workspace."""
+    from contextos.code import schema as code
+
+    return _specs() | {"code": StoreSpec("code", code.PG_MIGRATIONS, code.DIALECT)}
+
+
 def _check_url(url: str) -> str:
     if not url.startswith(("postgresql://", "postgres://")):
         raise UserInputError(
@@ -49,16 +56,20 @@ def _check_url(url: str) -> str:
     return url
 
 
-def open_pg(url: str, store: str, *, migrate: bool = True) -> PgDatabase:
-    """Open ``store``'s schema (``<database_schema>_<store>``) at ``url``, migrating it unless
+def open_pg(
+    url: str, store: str, *, migrate: bool = True, instance: str | None = None
+) -> PgDatabase:
+    """Open ``store``'s schema (``<database_schema>_<store>``, ``_<instance>`` appended for a
+    store with one schema per workspace: the code index) at ``url``, migrating it unless
     ``migrate`` is False."""
     from contextos.settings import load_settings
 
     settings = load_settings()
-    spec = _specs()[store]
+    spec = _all_specs()[store]
+    suffix = f"_{instance}" if instance else ""
     return PgDatabase.open(
         _check_url(url),
-        f"{settings.database_schema}_{spec.name}",
+        f"{settings.database_schema}_{spec.name}{suffix}",
         spec.migrations,
         spec.dialect,
         pool_max=settings.database_pool_max,

@@ -1,0 +1,36 @@
+"""The code index suites again, on PostgreSQL: with ``CONTEXTOS_DATABASE_URL`` set, every
+``Workspace`` opened without an explicit ``db_path`` keeps its index in the team database
+(``<prefix>_code_<hash of the root>``), and indexing, incremental re-indexing and search must
+answer exactly as on SQLite. The tests are the SQLite suites' own functions, collected here a
+second time under an autouse fixture that points the workspace at a real embedded server (a
+fresh schema prefix per test); tests that pass a ``db_path`` stay on SQLite by design.
+
+Left out: ``tests/test_index_faults.py`` (a killed writer and damaged or read-only files are
+SQLite file behaviours; the PostgreSQL faults are in ``tests/test_pg_faults.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_index import *  # noqa: F403
+from tests.test_search import *  # noqa: F403
+from tests.test_search_incremental import *  # noqa: F403
+
+
+@pytest.fixture(autouse=True)
+def code_index_on_postgres(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CONTEXTOS_DATABASE_URL", database_url)
+    return database_url
+
+
+def test_the_index_really_is_in_postgresql(make_repo, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from contextos import Workspace
+    from contextos.store.pg import PgDatabase
+
+    repo = make_repo({"a.py": "def alpha():\n    return 1\n"})
+    with Workspace(repo, embedder=None) as ws:
+        ws.index()
+        assert isinstance(ws.conn, PgDatabase)
+        assert ws.conn.schema.endswith("_code_" + ws.conn.schema.rsplit("_", 1)[-1])
+        assert [h.path for h in ws.search("alpha", 1)] == ["a.py"]
