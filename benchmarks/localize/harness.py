@@ -84,7 +84,8 @@ def _run_contextos(
     """Index once, query each contextos mode; return the indexed paths (None on index failure)."""
     from contextos.workspace import Workspace
 
-    ws = Workspace(tree, db_path=db)
+    # --database-url: the index lives in the team database (no db_path), as users' would
+    ws = Workspace(tree, db_path=None if os.environ.get("CONTEXTOS_DATABASE_URL") else db)
     try:
         _, out.notes["embedder_load_s"] = _timed(ws.embedder)
         summary, seconds = _timed(ws.index)
@@ -244,12 +245,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_instance_args(p, SYSTEMS)
     p.add_argument("--keep-workspaces", action="store_true", help="keep and reuse trees and DBs")
     p.add_argument("--depth", type=int, default=50, help="files retrieved per query (MRR cutoff)")
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="keep the contextos indexes in this PostgreSQL (a fresh schema prefix per run)",
+    )
     return check_instance_args(p, p.parse_args(argv), SYSTEMS)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["CONTEXTOS_HOME"] = str(args.work / "home")
+    if args.database_url:
+        os.environ["CONTEXTOS_DATABASE_URL"] = args.database_url
+        os.environ["CONTEXTOS_DATABASE_SCHEMA"] = f"localize_{int(time.time())}"
     config = load_search_config(args.search_config)
     instances = load_instances(args.instances, args.repos, args.limit)
     meta = {
@@ -262,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             "work": str(args.work),
             "keep_workspaces": args.keep_workspaces,
             "depth": args.depth,
+            "database": "postgresql" if args.database_url else "sqlite",
             "search_config": dataclasses.asdict(config) if config is not None else None,
             "bm25": BM25_DESCRIPTION,
         },

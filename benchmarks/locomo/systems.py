@@ -103,14 +103,25 @@ class DenseTurns:
 class ContextosTurns:
     """The contextos memory engine over a fresh store at ``db``."""
 
-    def __init__(self, turns: Sequence[Turn], embedder: Any, db: Path, conversation: str) -> None:
+    def __init__(
+        self,
+        turns: Sequence[Turn],
+        embedder: Any,
+        db: Path | None,
+        conversation: str,
+        *,
+        database_url: str | None = None,
+    ) -> None:
         from contextos.memory import MemoryStore
 
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            db.with_name(db.name + suffix).unlink(missing_ok=True)
-        db.parent.mkdir(parents=True, exist_ok=True)
         self._prefix = f"{conversation}:"
-        self._store = MemoryStore.open(db, embedder=embedder)
+        if db is None:  # PostgreSQL: the caller set a fresh schema prefix
+            self._store = MemoryStore.open(embedder=embedder, database_url=database_url)
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                db.with_name(db.name + suffix).unlink(missing_ok=True)
+            db.parent.mkdir(parents=True, exist_ok=True)
+            self._store = MemoryStore.open(db, embedder=embedder)
         self._store.add_many(
             [
                 {
