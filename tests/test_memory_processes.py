@@ -1,4 +1,6 @@
-"""Real processes: concurrent writers lose no update; kill -9 mid-extraction loses nothing."""
+"""Real processes: concurrent writers lose no update; kill -9 mid-extraction loses nothing. On
+both backends: the child scripts open the SQLite file they are given, or (given "") the default
+store, which the postgres backend's CONTEXTOS_DATABASE_URL points at its schema."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from contextos.llm import ScriptedLLM
-from contextos.memory import MemoryStore
 from contextos.memory.jobs import ExtractionQueue
+from tests.conftest import Backend
 
 WRITER = textwrap.dedent(
     """
@@ -25,7 +27,7 @@ WRITER = textwrap.dedent(
     from contextos.memory import MemoryStore
 
     path, name, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
-    with MemoryStore.open(Path(path)) as store:
+    with MemoryStore.open(Path(path) if path else None) as store:
         Path(f"{go}.{name}").touch()
         while not go.exists():
             time.sleep(0.001)
@@ -60,7 +62,7 @@ STUCK_EXTRACTOR = textwrap.dedent(
         json.dumps({"explanation": "x", "memory": "tooling: The user uses uv."}),
         json.dumps({"reasoning": "x", "score": 5}),
     ]
-    with MemoryStore.open(Path(sys.argv[1])) as store:
+    with MemoryStore.open(Path(sys.argv[1]) if sys.argv[1] else None) as store:
         queue = ExtractionQueue(store, StuckLLM(answers))
         queue.extract([{"role": "user", "content": "I use uv"}], conversation="c1")
     """
@@ -76,13 +78,18 @@ def _python(script: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_two_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
-    path = tmp_path / "memory.db"
-    with MemoryStore.open(path) as store:
+def where(backend: Backend) -> str:
+    """What the child scripts open: ``backend.memory()``'s SQLite file, or "" for PostgreSQL."""
+    return str(backend.tmp / "memory.db") if backend.name == "sqlite" else ""
+
+
+def test_two_processes_writing_at_once_lose_no_update(tmp_path: Path, backend: Backend) -> None:
+    path = where(backend)
+    with backend.memory() as store:
         store.remember("counter:", tag="counter")
     n = 40
     go = tmp_path / "go"
-    procs = [_python(WRITER, str(path), name, str(n), str(go)) for name in ("a", "b")]
+    procs = [_python(WRITER, path, name, str(n), str(go)) for name in ("a", "b")]
     deadline = time.monotonic() + 120
     while not all(Path(f"{go}.{name}").exists() for name in "ab"):
         assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
@@ -91,7 +98,7 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err
-    with MemoryStore.open(path) as store:
+    with backend.memory() as store:
         (head,) = store.memories(tag="counter")
         appended = head.text.split()[1:]
         assert sorted(appended) == sorted(f"{p}{i}" for p in "ab" for i in range(n))
@@ -106,9 +113,9 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
         assert adds == 2 * n + 1
 
 
-def _kill_while_stuck(path: Path, tmp_path: Path, at_call: int) -> None:
+def _kill_while_stuck(path: str, tmp_path: Path, at_call: int) -> None:
     marker = tmp_path / f"stuck{at_call}"
-    proc = _python(STUCK_EXTRACTOR, str(path), str(marker), str(at_call))
+    proc = _python(STUCK_EXTRACTOR, path, str(marker), str(at_call))
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()[1]
@@ -121,11 +128,10 @@ def _kill_while_stuck(path: Path, tmp_path: Path, at_call: int) -> None:
 
 @pytest.mark.parametrize("stuck_at", [0, 1], ids=["extract", "evaluate"])
 def test_kill_9_during_extraction_loses_nothing_and_the_rerun_is_idempotent(
-    tmp_path: Path, stuck_at: int
+    tmp_path: Path, stuck_at: int, backend: Backend
 ) -> None:
-    path = tmp_path / "memory.db"
-    _kill_while_stuck(path, tmp_path, at_call=stuck_at)
-    with MemoryStore.open(path) as store:
+    _kill_while_stuck(where(backend), tmp_path, at_call=stuck_at)
+    with backend.memory() as store:
         row = store.connection.execute("SELECT status, messages FROM jobs").fetchone()
         assert row[0] == "pending"
         assert json.loads(row[1]) == [{"role": "user", "content": "I use uv"}]
