@@ -225,11 +225,17 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def _explain(exc: Exception, url: str) -> StoreError:
+def _explain(exc: Exception, url: str, pool: ConnectionPool | None = None) -> StoreError:
     import psycopg
     from psycopg_pool import PoolTimeout
 
     where = redact_url(url)
+    if isinstance(exc, PoolTimeout) and pool is not None and not _full(pool):
+        return StoreError(  # a pool with room to grow that still timed out could not connect
+            f"cannot reach PostgreSQL at {where}: no connection within the pool timeout "
+            f"({exc}); nothing of the failed write was kept: check the server and run the "
+            "command again"
+        )
     if isinstance(exc, PoolTimeout):
         return StoreError(
             f"no free PostgreSQL connection within the pool timeout ({exc}): raise "
@@ -246,6 +252,12 @@ def _explain(exc: Exception, url: str) -> StoreError:
             "write was kept: check the server and run the command again"
         )
     return StoreError(f"PostgreSQL at {where}: {str(exc).strip()}")
+
+
+def _full(pool: ConnectionPool) -> bool:
+    """Whether every connection ``pool`` may open is open (so a timeout means all were busy)."""
+    stats = pool.get_stats()
+    return stats.get("pool_size", 0) >= stats.get("pool_max", pool.max_size)
 
 
 class PgDatabase:
@@ -355,7 +367,7 @@ class PgDatabase:
             raise
         except Exception as exc:
             if _is_database_error(exc):
-                raise _explain(exc, self.url) from exc
+                raise _explain(exc, self.url, self._pool) from exc
             raise
 
     def generation(self) -> int:
@@ -377,7 +389,7 @@ class PgDatabase:
                 return _fetch(conn, text, batches, many=many, returning=returning)
         except Exception as exc:
             if _is_database_error(exc):
-                raise _explain(exc, self.url) from exc
+                raise _explain(exc, self.url, self._pool) from exc
             raise
 
     def _migrate(self, migrations: Sequence[PgMigration]) -> None:
