@@ -13,7 +13,7 @@ import pytest
 
 from contextos.context import schema as sessions_schema
 from contextos.memory import schema as memory_schema
-from tests.test_migrate_store import fill, pg_server, url  # noqa: F401  (fixtures)
+from tests.test_migrate_store import fill, url  # noqa: F401  (fixtures)
 
 SCRIPT = Path(sys.executable).parent / "contextos"
 

