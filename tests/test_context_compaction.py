@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
 import pytest
 
@@ -230,3 +231,27 @@ def test_a_tool_output_with_nul_bytes_is_stored_the_same_on_both_backends(
         stored = store.append("s1", "tool", "PNG\x00\x01 header", tool="run", ok=True)
         (event,) = store.events("s1")
     assert stored.content == event.content == "PNG\ufffd\x01 header"
+
+
+def test_writers_appending_to_one_session_at_once_get_one_sequence(backend: Backend) -> None:
+    """Four threads, each with its own store (its own connection, as separate processes),
+    append to one session at once: events numbered 1..N, none lost, none numbered twice."""
+    start = threading.Barrier(4)
+
+    def append(who: int) -> None:
+        with backend.sessions() as store:
+            start.wait()
+            for n in range(10):
+                store.append("shared", "user", f"writer {who} message {n}")
+
+    threads = [threading.Thread(target=append, args=(who,)) for who in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    with backend.sessions() as store:
+        events = store.events("shared")
+    assert [e.seq for e in events] == list(range(1, 41))
+    assert sorted(e.content for e in events) == sorted(
+        f"writer {who} message {n}" for who in range(4) for n in range(10)
+    )

@@ -1,10 +1,12 @@
 """Many writers on one PostgreSQL store: processes remembering and editing at once lose nothing.
 
 Each process (``multiprocessing`` spawn: a fresh interpreter, its own connection pool) writes its
-own memories and, in turns with the others, appends to one shared counter memory by editing its
-current version. Afterwards every memory written is found exactly once, the counter holds every
-process's every append (no lost update: an edit of a version another writer replaced meanwhile
-gets the "no longer current" error and retries on the new head), and history is append-only."""
+own memories, the same shared ones as every other process, and, in turns with the others,
+appends to one shared counter memory by editing its current version. Afterwards every memory
+written is found exactly once (the shared ones too: the duplicate check runs under the write
+lock), the counter holds every process's every append (no lost update: an edit of a version
+another writer replaced meanwhile gets the "no longer current" error and retries on the new
+head), and history is append-only."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ def write_and_edit(url: str, schema: str, name: str, n: int) -> int:
     with MemoryStore.open(database_url=url, owner=name) as store:
         for i in range(n):
             store.remember(f"fact {name} number {i}", tag=name, scope="project")
+            store.remember(f"every writer says {i}", tag="shared", scope="project")
             while True:
                 (head,) = store.memories(tag="counter")
                 try:
@@ -52,6 +55,8 @@ def test_processes_writing_at_once_lose_nothing(database_url: str) -> None:
         for name in names:
             texts = sorted(m.text for m in store.memories(tag=name))
             assert texts == sorted(f"fact {name} number {i}" for i in range(EACH))
+        shared = sorted(m.text for m in store.memories(tag="shared"))
+        assert shared == sorted(f"every writer says {i}" for i in range(EACH))  # once each
         (head,) = store.memories(tag="counter")
         appended = head.text.split()[1:]
         assert sorted(appended) == sorted(f"{n}-{i}" for n in names for i in range(EACH))
