@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contextos.agent.window import WindowBuilder, WindowKnobs, message_text
+from contextos.agent.window import WindowBuilder, WindowKnobs, is_condensed, message_text
 from contextos.tokens import ExactCounter
 
 COUNTER = ExactCounter("o200k_base")
@@ -158,3 +158,37 @@ def test_any_knobs_keep_the_head_the_budget_and_the_pairing(
     assert window.tokens <= budget
     assert window.tokens == sum(COUNTER.count(message_text(m)) for m in window.messages)
     assert _paired(window.messages[2:])
+
+
+def test_the_condensed_message_summarises_older_calls_files_and_the_last_error() -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You solve programming tasks with a shell."},
+        {"role": "user", "content": "Fix the crash when parsing empty configs."},
+    ]
+    for i in range(40):
+        body = [f"line {k} of output number {i}, nothing to see here" for k in range(60)]
+        if i == 5:
+            body[30] = "ValueError: bad section header in conf/site.cfg"
+        code = 1 if i == 5 else 0
+        output = f"<returncode>{code}</returncode>\n" + "\n".join(body)
+        messages += [_call(i, f"python run_{i}.py --conf conf/site.cfg"), _result(i, output)]
+    window = WindowBuilder(COUNTER).window_for(messages, 8000)
+    condensed = window.messages[2]
+    assert is_condensed(condensed) and not any(is_condensed(m) for m in messages)
+    lines = condensed["content"].split("\n")
+    calls = lines.index("calls (newest last):")
+    listed = lines[
+        calls + 1 : lines.index("last error: ValueError: bad section header in conf/site.cfg")
+    ]
+    first_whole = window.report.whole[2]
+    n = (first_whole - 2) // 2 - 1  # the newest call before the turns sent whole
+    assert lines[1] == f"files: run_{n - 2}.py, run_{n - 1}.py, run_{n}.py, conf/site.cfg"
+    assert listed == [  # 3 calls per 10,000 tokens of room: 2 at 8k
+        f"#{2 + 2 * k} bash "
+        + json.dumps({"command": f"python run_{k}.py --conf conf/site.cfg"})
+        + " <returncode>0</returncode>"
+        for k in (n - 1, n)
+    ]
+    assert window.text.count("ValueError: bad section header") == 1  # not excerpted again
+    bare = WindowBuilder(COUNTER, knobs=WindowKnobs(summary=None)).window_for(messages, 8000)
+    assert "calls (newest last):" not in bare.text and "last error:" not in bare.text

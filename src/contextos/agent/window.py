@@ -7,14 +7,18 @@ for a window of at most ``budget`` tokens. The window is made of the history's o
 2. the newest turn whole if it fits in ``newest_share`` of what is left, then older turns whole,
    newest first, while they fit in ``whole_share`` of it (a turn is an assistant message with
    the tool results answering it: never split);
-3. one ``user`` message after the head that condenses every older turn to whole lines: for each
-   path, name (6+ characters) and number (3+ digits) seen in the history and not in the task, the
-   *last* line that mentions it, chosen greedily by value per exact token cost until the room is
-   spent, grouped under a one-line stub per message saying how much was elided. A line's value
-   grows with the names it is the last to mention and decays with its age; a line of tool-call
-   arguments (a command, a script the agent wrote) is worth ``args_weight`` times a line of
-   output and decays slower, because the agent's next call reuses its own earlier calls' names
-   far more than output lines (measured on the replay benchmark's tune half).
+3. one ``user`` message after the head that condenses every older turn: its first line says so,
+   then a short structured summary of those turns (``agent.summary``: files named, the newest
+   calls with their exit status, the last error line), then whole lines: for each path, name
+   (6+ characters) and number (3+ digits) seen in the history and not in the task, the *last*
+   line that mentions it, chosen greedily by value per exact token cost until the room is
+   spent, grouped under a one-line stub per message saying how much was elided.
+
+A line's value is the weighted names it is the last to mention, decayed by its age. A name
+weighs more the more of the agent's own calls used it (``uses_power``): the next call reuses the
+names of earlier calls and scripts far more than output's (measured on the replay benchmark's
+tune half, where a name used in 3+ earlier calls is needed next 60 times as often as a name
+only ever seen in output). Lines of call arguments decay slower than output.
 
 An agent reuses what it saw last: the file it listed, the function a grep found, the line number
 of an error. Keeping each name's latest line keeps where it was last seen, and costs a line, not
@@ -31,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from contextos.agent.summary import Part, SummaryKnobs, read_part, summary_lines
 from contextos.context.counting import TokenCounter, count_all
 
 __all__ = [
@@ -66,27 +71,33 @@ def _arguments(message: Message) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WindowKnobs:
-    """How the room after the head is shared (tuned on the replay benchmark's tune half)."""
+    """How the room after the head is shared and lines are valued (tuned on the replay
+    benchmark's tune half; see docs/benchmarks.md)."""
 
     whole_share: float = 0.15
     """Fraction of the room after the head for the newest turns, sent whole."""
-    decay: float = 0.7
-    """Value of a line per turn of age (a line ``n`` turns old is worth ``decay**n``)."""
-    args_weight: float = 4.0
-    """Value multiplier of a line of tool-call arguments (a command, a script written)."""
-    args_decay: float = 0.85
-    """``decay`` for lines of tool-call arguments."""
-    prose_weight: float = 0.6
-    """Value multiplier of a line of an assistant's own prose."""
     newest_share: float = 0.5
     """The newest turn is sent whole if it fits in this fraction of the room after the head."""
+    decay: float = 0.92
+    """Value of a line per turn of age (a line ``n`` turns old is worth ``decay**n``)."""
+    args_weight: float = 1.2
+    """Value multiplier of a line of tool-call arguments (a command, a script written)."""
+    args_decay: float = 0.95
+    """``decay`` for lines of tool-call arguments."""
+    prose_weight: float = 1.0
+    """Value multiplier of a line of an assistant's own prose."""
+    name_weights: tuple[float, float, float] = (0.31, 1.0, 0.44)
+    """Weight of a path, an identifier, a number (a line is worth the names it is the last to
+    mention): how often the next call reuses each, measured."""
+    uses_power: float = 1.24
+    """A name's weight grows as (1 + calls whose arguments used it) ** ``uses_power``: the
+    agent's next call reuses the names of its own earlier calls far more than output's."""
     owned_power: float = 1.3
-    """A line's value grows as (weighted names it is the last to mention) ** ``owned_power``."""
-    uses_power: float = 0.0
-    """A name's weight grows as (1 + calls whose arguments used it) ** ``uses_power``."""
-    name_weights: tuple[float, float, float] = (3.0, 2.0, 1.0)
-    """Weight of a path, an identifier, a number."""
-    """Weight of a path, an identifier, a number."""
+    """A line's value grows as (its weighted names) ** ``owned_power``..."""
+    count_power: float = -0.3
+    """... times (how many names it is the last to mention) ** ``count_power``."""
+    summary: SummaryKnobs | None = field(default_factory=SummaryKnobs)
+    """The structured summary of older turns (``agent.summary``); ``None``: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,7 @@ class WindowBuilder:
         self._latest: dict[str, tuple[int, int]] = {}
         self._owns: dict[tuple[int, int], dict[str, float]] = {}
         self._uses: dict[str, int] = {}
+        self._parts: list[Part] = []
 
     def __len__(self) -> int:
         return len(self._fed)
@@ -150,7 +162,9 @@ class WindowBuilder:
             if len(self._fed) <= self.keep_head:
                 self._head_text += text + "\n"
             else:
-                self._index(len(self._fed) - 1, lines)
+                i = len(self._fed) - 1
+                self._index(i, lines)
+                self._parts.append(read_part(i, message, lines, self._fed[i].args_from))
 
     def window_for(self, messages: Sequence[Message], budget: int) -> StepWindow:
         """Feed what of ``messages`` is new (the history only grows), then build the window."""
@@ -225,24 +239,34 @@ class WindowBuilder:
         """The condensing message for history messages before ``end``, within ``room``."""
         if end <= self.keep_head or room <= 0:
             return None, ()
-        chosen = self._choose(end, room)
-        while chosen:
-            content = self._render(end, chosen)
+        summary: list[str] = []
+        repeated: set[tuple[int, int]] = set()
+        if self.knobs.summary is not None:
+            parts = self._parts[: end - self.keep_head]
+            summary, repeated = summary_lines(parts, self.knobs.summary, room)
+        head = "\n".join([_preamble(end - self.keep_head), *summary])
+        chosen = self._choose(end, room, head, repeated)
+        while True:
+            content = self._render(head, chosen)
             message = {"role": "user", "content": content}
             text = message_text(message)
             tokens = self.counter.count(text)
-            if tokens <= room:
+            if tokens <= room and (chosen or summary):
                 excerpted = _excerpted(chosen, self._fed)
                 return (message, text, tokens), excerpted
+            if not chosen:
+                return None, ()
             chosen = chosen[: len(chosen) - max(1, len(chosen) // 10)]
-        return None, ()
 
-    def _choose(self, end: int, room: int) -> list[tuple[int, int]]:
+    def _choose(
+        self, end: int, room: int, head: str, repeated: set[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
         """The lines to keep, best value per token first, whose estimated cost fits ``room``."""
         fed, knobs, now = self._fed, self.knobs, self._fed[-1].turn
+        up, uses = knobs.uses_power, self._uses
         scored = []
         for (i, j), owned in self._owns.items():
-            if i >= end:
+            if i >= end or (i, j) in repeated:
                 continue
             f = fed[i]
             if not f.line_tokens:
@@ -254,15 +278,11 @@ class WindowBuilder:
                 kind = knobs.prose_weight * knobs.decay ** (now - f.turn)
             else:
                 kind = knobs.decay ** (now - f.turn)
-            if knobs.uses_power:
-                up, uses = knobs.uses_power, self._uses
-                names = sum(w * (1 + uses.get(k, 0)) ** up for k, w in owned.items())
-            else:
-                names = sum(owned.values())
-            value = names**knobs.owned_power * kind
+            names = sum(w * (1 + uses.get(k, 0)) ** up for k, w in owned.items())
+            value = names**knobs.owned_power * len(owned) ** knobs.count_power * kind
             scored.append((value / cost, i, j, cost))
         scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
-        spent = self.counter.count(_preamble(end - self.keep_head)) + 8
+        spent = self.counter.count(head) + 8
         heads: set[int] = set()
         chosen = []
         for _, i, j, cost in scored:
@@ -274,11 +294,11 @@ class WindowBuilder:
             chosen.append((i, j))
         return chosen
 
-    def _render(self, end: int, chosen: list[tuple[int, int]]) -> str:
+    def _render(self, head: str, chosen: list[tuple[int, int]]) -> str:
         by_message: dict[int, list[int]] = {}
         for i, j in sorted(chosen):
             by_message.setdefault(i, []).append(j)
-        out = [_preamble(end - self.keep_head)]
+        out = [head]
         for i, rows in by_message.items():
             f = self._fed[i]
             out.append(f"[#{i} {f.message['role']}, {len(rows)}/{len(f.lines) - 1} lines]")
