@@ -571,3 +571,146 @@ def test_sentence_transformers_setting_embeds_on_cpu_with_unit_rows() -> None:
     assert rows[0] @ rows[1] > rows[0] @ rows[2]
     weights = file_sha256(path / "model.safetensors")
     assert embedder.name == f"sentence-transformers:{path.name}-{weights[:12]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast static path: FastWordPiece gives the reference tokenizer's ids, mean_rows model2vec's
+# means, and a static model embeds through them bit for bit as StaticModel.encode does.
+
+_PIECES = (
+    "def return self class import from none true false read file path open text value the "
+    "http request response session get set ##s ##ed ##ing ##er ##ion ##al ##ly ##est un ##able"
+)
+
+
+def _bert_tokenizer(words: Sequence[str]) -> Any:
+    """A real ``tokenizers`` BERT pipeline over a small vocabulary: every printable ASCII
+    character alone and as a ``##`` continuation, plus ``words``; ``[PAD]`` and ``[UNK]`` added
+    the way model2vec saves them."""
+    from tokenizers import AddedToken, Tokenizer, normalizers, pre_tokenizers
+    from tokenizers.models import WordPiece
+
+    chars = [chr(c).lower() for c in range(33, 127)]
+    vocab: dict[str, int] = {"[PAD]": 0, "[UNK]": 1}
+    for token in [*chars, *(f"##{c}" for c in chars), *words]:
+        vocab.setdefault(token, len(vocab))
+    tokenizer = Tokenizer(WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.add_special_tokens([AddedToken("[PAD]", normalized=False), "[UNK]"])
+    return tokenizer
+
+
+_TOKENIZER = _bert_tokenizer(_PIECES.split())
+
+_AWKWARD = [
+    "",
+    "   \t\r\n",
+    "ab\x00cd\x0bef\x0cgh\x1fij\x7fkl",
+    "parse_HTTPResponse(self, *args) -> None:  # ok?",
+    "[UNK] and [PAD] and [unk]",
+    "x" * 100,
+    "x" * 101,
+    "unreadable ##s a##b",
+    "café naïve",
+    "日本語のテキスト",
+    "non\u00a0breaking\u2028line",
+]
+
+
+def _reference_ids(texts: Sequence[str]) -> list[list[int]]:
+    return [e.ids for e in _TOKENIZER.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def test_fast_wordpiece_gives_the_reference_ids_on_source_code_and_awkward_text() -> None:
+    from contextos.embed.wordpiece import FastWordPiece
+
+    fast = FastWordPiece.for_tokenizer(_TOKENIZER)
+    assert fast is not None
+    package = Path(__file__).parents[1] / "src" / "contextos"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py"))] + _AWKWARD
+
+    assert fast.ids(texts) == _reference_ids(texts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.characters(max_codepoint=0x7F)
+            | st.sampled_from(["é", "日", "\u00a0", "[UNK]", "[PAD]", "##", "read", "ing"]),
+            max_size=40,
+        ).map("".join),
+        max_size=6,
+    )
+)
+def test_fast_wordpiece_matches_the_reference_on_any_text(texts: list[str]) -> None:
+    from contextos.embed.wordpiece import FastWordPiece
+
+    fast = FastWordPiece.for_tokenizer(_TOKENIZER)
+    assert fast is not None
+    assert fast.ids(texts) == _reference_ids(texts)
+
+
+def test_fast_wordpiece_refuses_a_pipeline_it_does_not_reproduce() -> None:
+    from tokenizers import normalizers
+
+    from contextos.embed.wordpiece import FastWordPiece
+
+    cased = _bert_tokenizer(["Read"])
+    cased.normalizer = normalizers.BertNormalizer(lowercase=False)
+    padded = _bert_tokenizer([])
+    padded.enable_padding(length=16)
+
+    assert (FastWordPiece.for_tokenizer(cased), FastWordPiece.for_tokenizer(padded)) == (None, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 49), max_size=40), max_size=12), st.integers(0, 2**32))
+def test_mean_rows_is_model2vec_mean_bit_for_bit(rows: list[list[int]], seed: int) -> None:
+    from contextos.embed.static import mean_rows
+
+    rng = np.random.default_rng(seed)
+    table = (rng.normal(size=(50, 8)) * rng.choice([1e-3, 1.0, 1e3], size=(50, 1))).astype(
+        np.float32
+    )
+    expected = np.zeros((len(rows), 8), dtype=np.float32)
+    for i, ids in enumerate(rows):
+        if ids:
+            expected[i] = table[np.array([ids])].mean(axis=1)[0]
+
+    assert mean_rows(table, rows).tobytes() == expected.tobytes()
+
+
+@pytest.mark.slow
+def test_static_embedder_is_model2vec_encode_bit_for_bit(built: tuple[Path, Recorder]) -> None:
+    from model2vec import StaticModel
+
+    from contextos.embed._rows import unit_rows
+
+    embedder = StaticEmbedder.load(built[0])
+    model = StaticModel.from_pretrained(built[0], force_download=False)
+    model.embedding = model.embedding.astype(np.float32)  # as StaticEmbedder widens it
+    package = Path(__file__).parents[1] / "src" / "contextos"
+    texts = [p.read_text(encoding="utf-8")[:3000] for p in sorted(package.rglob("*.py"))]
+    texts += [*_AWKWARD, "[UNK] " * 600 + "tail", "word " * 2000]
+
+    reference = model.encode(texts, max_length=512, normalize=False, use_multiprocessing=False)
+
+    assert embedder._wordpiece is not None
+    assert embedder.embed_batch(texts).tobytes() == unit_rows(reference, source="ref").tobytes()
+
+
+@pytest.mark.slow
+def test_a_static_model_is_not_put_behind_the_embedding_cache(
+    built: tuple[Path, Recorder], isolated_home: Path
+) -> None:
+    from contextos.embed.resolve import open_embedder
+
+    embedder, warnings = open_embedder(Settings(embedder=f"model2vec:{built[0]}"))
+
+    assert isinstance(embedder, StaticEmbedder) and warnings == []
+    embedder.embed_batch(["def f(): pass"])
+    assert not (isolated_home / "cache" / "embeddings.sqlite3").exists()
