@@ -10,7 +10,7 @@ left out on purpose: identifiers are not English words.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from itertools import chain
 
 __all__ = ["STOPWORDS", "code_tokens", "split_identifier"]
 
@@ -118,7 +118,6 @@ def split_identifier(word: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=500_000)
 def _expand(word: str, keep_stopwords: bool) -> tuple[str, ...]:
     low = word.lower()
     out: list[str] = []
@@ -132,9 +131,26 @@ def _expand(word: str, keep_stopwords: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+class _Expansions(dict[str, tuple[str, ...]]):
+    """``_expand`` of every word seen so far, for one ``keep_stopwords``: a word repeats, and
+    a plain dict lookup per word is most of what tokenising then costs."""
+
+    def __init__(self, keep_stopwords: bool) -> None:
+        super().__init__()
+        self.keep_stopwords = keep_stopwords
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        tokens = self[word] = _expand(word, self.keep_stopwords)
+        return tokens
+
+
+_MEMO_WORDS = 500_000
+_EXPANSIONS = {False: _Expansions(False), True: _Expansions(True)}
+
+
 def code_tokens(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Tokens of ``text`` for BM25: whole identifiers plus their parts, lower-cased."""
-    out: list[str] = []
-    for word in _WORD.findall(text):
-        out.extend(_expand(word, keep_stopwords))
-    return out
+    expansions = _EXPANSIONS[keep_stopwords]
+    if len(expansions) >= _MEMO_WORDS:
+        expansions.clear()
+    return list(chain.from_iterable(map(expansions.__getitem__, _WORD.findall(text))))
