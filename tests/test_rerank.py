@@ -197,28 +197,6 @@ def test_path_boost_adds_the_share_of_query_words_the_file_name_matches() -> Non
     assert scores == {1: 1.25, 2: 1.0}
 
 
-def test_path_boost_counts_another_form_of_a_query_word_in_the_file_name() -> None:
-    meta = {
-        1: ChunkMeta("middleware/recoverer.go", 1, "Recoverer", "function", False, "go"),
-        2: ChunkMeta("middleware/logger.go", 1, "Logger", "function", False, "go"),
-    }
-    scores = {1: 1.0, 2: 1.0}
-    # words: panic, recovery, middleware; "recovery" and "recoverer" are one word
-    boost_paths(scores, meta, "panic recovery middleware", RankKnobs())
-    assert scores == pytest.approx({1: 1.0 + 2 / 3, 2: 1.0 + 1 / 3})
-
-
-def test_path_boost_matches_a_query_identifier_whole_and_by_parts() -> None:
-    meta = {
-        1: ChunkMeta("builder/ToStringBuilder.java", 1, "ToStringBuilder", "class", False, "java"),
-        2: ChunkMeta("builder/ReflectionToStringBuilder.java", 1, None, "class", False, "java"),
-    }
-    scores = {1: 1.0, 2: 1.0}
-    # words: tostring, string, builder, objects; only the first file's stem starts "tostring"
-    boost_paths(scores, meta, "toString builder for objects", RankKnobs())
-    assert scores == {1: 1.75, 2: 1.5}
-
-
 # --- diversity --------------------------------------------------------------------------------
 
 

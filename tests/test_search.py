@@ -7,9 +7,6 @@ from pathlib import Path
 import pytest
 
 from contextos import FileHit, SearchConfig, UserInputError, Workspace
-from contextos.code.rerank import RankKnobs
-from contextos.retrieval.bm25 import Bm25Index, query_weights
-from contextos.retrieval.stem import stem
 from tests.conftest import HashingEmbedder, RepoMaker
 
 FILES = {
@@ -182,70 +179,3 @@ def test_tied_files_rank_the_same_whatever_the_hash_seed(make_repo: RepoMaker) -
         assert out.returncode == 0, out.stderr
         orders.add(tuple(json.loads(out.stdout)))
     assert len(orders) == 1 and len(next(iter(orders))) == 12
-
-
-# --- word forms ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("forms", "stemmed"),
-    [
-        (("parse", "parsed", "parser", "parsers", "parsing"), "pars"),
-        (("recovery", "recoverer", "recovered"), "recover"),
-        (("template", "templating", "templates"), "templat"),
-        (("dependency", "dependencies"), "dependenc"),
-        (("class",), "class"),
-        (("status",), "status"),
-        (("http",), "http"),
-    ],
-)
-def test_the_forms_of_a_word_share_one_stem(forms: tuple[str, ...], stemmed: str) -> None:
-    assert {stem(f) for f in forms} == {stemmed}
-
-
-def test_query_weights_add_the_other_forms_of_a_word_at_the_family_weight() -> None:
-    index = Bm25Index.from_rows(
-        [(1, "parser feed chunked", "decode"), (2, "parsing rules", "rules")], 2.0
-    )
-    tokens = ["chunked", "parsed"]
-    assert query_weights(tokens, index, 32) == {"chunked": 1.0}
-    assert query_weights(tokens, index, 32, family_weight=0.3) == {
-        "chunked": 1.0,
-        "parser": 0.3,
-        "parsing": 0.3,
-    }
-
-
-FAMILY_FILES = {
-    "wire/inbound.py": (
-        "def feed(data):\n"
-        "    '''State machine for chunked transfer bodies.'''\n"
-        "    parser = make_parser()\n"
-        "    return parser.feed(data)\n"
-    ),
-    "wire/outbound.py": (
-        "def write_chunked(data):\n"
-        "    '''Write a chunked transfer body, chunked per frame.'''\n"
-        "    return frame(data)\n"
-    ),
-}
-
-
-def test_a_prose_query_finds_the_chunk_using_another_form_of_its_word(
-    make_repo: RepoMaker,
-) -> None:
-    """ "parsed" is not in the code, "parser" is: the chunk with the parser wins once word
-    forms count, and loses to more repetitions of the other words when they do not."""
-    query = "how chunked transfer is parsed"
-    no_paths = RankKnobs(path_boost=0.0)
-    with Workspace(make_repo(FAMILY_FILES), embedder=None) as ws:
-        ws.index()
-
-        def first(family_weight: float) -> str:
-            config = SearchConfig(family_weight=family_weight, rank=no_paths)
-            return ws.search(query, k=2, mode="lexical", config=config)[0].path
-
-        assert first(0.3) == "wire/inbound.py"
-        assert first(0.0) == "wire/outbound.py"
-        # a symbol query is looked up as written
-        assert ws.search("Parsed", k=1, mode="lexical") == []

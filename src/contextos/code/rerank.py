@@ -9,8 +9,7 @@ chunks match the query's words. Three things they miss, each a pure step here:
    or method (``Engine`` means the type before a method named ``Engine``). Definitions outside the
    candidates join when the name is rare (few definitions) or names their file.
 2. **Paths.** For prose queries, a file whose stem or directory shares words with the query
-   (``sessions.py`` for "how HTTP sessions manage state"; prefixes and forms of one word count:
-   ``recoverer.go`` for "panic recovery") gains up to
+   (``sessions.py`` for "how HTTP sessions manage state", prefixes count) gains up to
    ``path_boost`` x the best score, in proportion to the share of query words matched.
 3. **Priors and diversity.** Tests (unless asked for), examples, compatibility shims, re-export
    modules and declaration stubs are down-weighted; then a greedy pass takes the best chunk, and
@@ -30,7 +29,6 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 
 from contextos.code.chunking.languages import PROSE_LANGUAGES
-from contextos.retrieval.stem import stem
 from contextos.retrieval.tokenize import STOPWORDS, split_identifier
 
 __all__ = [
@@ -149,12 +147,8 @@ def _last(symbol: str | None) -> str:
 def boost_paths(
     scores: dict[int, float], meta: Mapping[int, ChunkMeta], query: str, knobs: RankKnobs
 ) -> None:
-    """Raise (in place) chunks whose file stem or parent directory shares words with ``query``.
-    An identifier in the query counts whole and by its parts, and a file stem is matched whole
-    too: "toString builder" names ``ToStringBuilder.java``, not ``ReflectionToStringBuilder``."""
-    found = _WORD.findall(query)
-    words = {w.lower() for w in found} | {p for w in found for p in split_identifier(w)}
-    words = {w for w in words if len(w) > 2} - _STOP
+    """Raise (in place) chunks whose file stem or parent directory shares words with ``query``."""
+    words = {w.lower() for w in _WORD.findall(query) if len(w) > 2} - _STOP
     if not scores or not words or knobs.path_boost == 0.0:
         return
     unit = max(scores.values()) * knobs.path_boost
@@ -174,7 +168,6 @@ def boost_paths(
 def _path_parts(path: str) -> frozenset[str]:
     p = PurePosixPath(path)
     parts = set(split_identifier(p.stem))
-    parts.add(p.stem.lower().replace("_", "").replace("-", ""))
     if p.parent.name not in ("", ".", ".."):
         parts.update(split_identifier(p.parent.name))
     return frozenset(x for x in parts if x)
@@ -189,12 +182,9 @@ def _path_share(path: str, words: set[str]) -> float:
 
 
 def _prefix_match(a: str, b: str) -> bool:
-    """``a`` and ``b`` are equal, or the shorter (three letters or more) starts the longer, or
-    they are forms of one word (``recovery``, ``recoverer``: ``stem.stem``)."""
+    """``a`` and ``b`` are equal, or the shorter (three letters or more) starts the longer."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if short == long or (len(short) >= 3 and long.startswith(short)):
-        return True
-    return stem(a) == stem(b)
+    return short == long or (len(short) >= 3 and long.startswith(short))
 
 
 _ASIDE = re.compile(

@@ -9,14 +9,11 @@ Test files are down-weighted unless the query is about tests. Modes: ``hybrid`` 
 ``lexical`` all but ``dense``, ``dense`` only ``dense``. File results (``files=True``) are the
 fused file scores. Chunk results add a share of their file's score to their own, then go through
 ``rerank``: definitions of queried symbols, file names matching the query, path priors and
-per-file diversity. Symbol queries (``Session``, ``Plug.Conn``) lean lexical. Prose chunk queries
-also match the other forms of their words in both BM25 rankings (``parsed`` finds ``parser``,
-at ``family_weight`` of the word's weight: ``retrieval.stem``); names and file results do not.
+per-file diversity. Symbol queries (``Session``, ``Plug.Conn``) lean lexical.
 
 Which data tuned what: the file-level weights on the localization dev split (issue texts);
-``w_dense_chunks``, ``family_weight`` and ``RankKnobs.depth`` on the *tune* half of the
-code-search dev set (by repository); every other ranking knob is semble's published value or a
-round default.
+``w_dense_chunks`` and ``RankKnobs.depth`` on the *tune* half of the code-search dev set (by
+repository); every other ranking knob is semble's published value or a round default.
 """
 
 from __future__ import annotations
@@ -54,8 +51,7 @@ class SearchConfig:
 
     ``w_dense_chunks`` replaces ``w_dense`` for chunk results in hybrid mode: short queries
     gain more from the embedder than issue-length texts; ``symbol_dense_scale`` multiplies the
-    dense weight when the whole query is one symbol; ``family_weight`` is the query weight of
-    a word's other forms (0 turns them off); ``rank`` holds the ``rerank`` knobs.
+    dense weight when the whole query is one symbol; ``rank`` holds the ``rerank`` knobs.
     """
 
     rrf_k: float = 20.0
@@ -73,7 +69,6 @@ class SearchConfig:
     chunk_file_weight: float = 0.5
     w_dense_chunks: float = 0.5
     symbol_dense_scale: float = 0.5
-    family_weight: float = 0.3
     rank: RankKnobs = field(default_factory=RankKnobs)
 
 
@@ -123,7 +118,7 @@ def gather(
     chunk_hits: dict[str, list[tuple[int, float]]] = {}
     if weights.get("chunk_bm25"):
         index = snapshots.bm25(conn, "chunks", cfg.names_weight)
-        terms = query_weights(parsed.tokens, index, cfg.max_terms, cfg.family_weight)
+        terms = query_weights(parsed.tokens, index, cfg.max_terms)
         chunk_hits["chunk_bm25"] = index.search(terms, cfg.candidates)
     if weights.get("dense") and embedder is not None:
         qvec = embedder.embed_batch([query])[0]
@@ -144,8 +139,7 @@ def gather(
     }
     if weights.get("file_bm25"):
         index = snapshots.bm25(conn, "files", cfg.names_weight)
-        terms = query_weights(parsed.tokens, index, cfg.max_terms, cfg.family_weight)
-        hits = index.search(terms, cfg.candidates)
+        hits = index.search(query_weights(parsed.tokens, index, cfg.max_terms), cfg.candidates)
         id_path = _file_paths(conn, [fid for fid, _ in hits])
         ordered = sorted((-score, id_path[fid]) for fid, score in hits if fid in id_path)
         file_rankings["file_bm25"] = [path for _, path in ordered]
@@ -201,8 +195,6 @@ def search(
         weights["dense"] = cfg.w_dense_chunks
     if symbol_query and mode == "hybrid":
         weights["dense"] *= cfg.symbol_dense_scale
-    if symbol_query or files:  # a name is looked up as written; file results keep their tuning
-        cfg = replace(cfg, family_weight=0.0)
     evidence = gather(conn, snapshots, embedder, query, cfg, weights)
     file_scores = fuse_files(evidence, weights, cfg)
     chunk_scores = rrf(evidence.chunk_rankings, weights, cfg.rrf_k)

@@ -24,8 +24,6 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from contextos.retrieval.stem import family_terms, stem_groups
-
 __all__ = ["Bm25Index", "query_weights"]
 
 K1 = 1.2
@@ -46,14 +44,6 @@ class Bm25Index:
     ) -> None:
         self.vocab, self.indptr, self.docs, self.weights = vocab, indptr, docs, weights
         self.rowids, self.idf = rowids, idf
-        self._families: dict[str, list[str]] | None = None
-
-    @property
-    def families(self) -> dict[str, list[str]]:
-        """The vocabulary grouped by stem (``stem.stem_groups``), built on first use."""
-        if self._families is None:
-            self._families = stem_groups(self.vocab)
-        return self._families
 
     @classmethod
     def build(cls, conn: sqlite3.Connection, fts_table: str, names_weight: float) -> Bm25Index:
@@ -168,18 +158,8 @@ class Bm25Index:
             return None
 
 
-def query_weights(
-    tokens: list[str], index: Bm25Index, max_terms: int, family_weight: float = 0.0
-) -> dict[str, float]:
-    """Query term weights: ``1 + log(tf)``, keeping the ``max_terms`` highest-IDF terms; with
-    ``family_weight``, every other form of a query word in the vocabulary (``parsed`` →
-    ``parser``, ``parsing``: ``stem.family_terms``) joins at that fraction of the word's weight."""
+def query_weights(tokens: list[str], index: Bm25Index, max_terms: int) -> dict[str, float]:
+    """Query term weights: ``1 + log(tf)``, keeping the ``max_terms`` highest-IDF terms."""
     tf = Counter(t for t in tokens if t in index.vocab)
     ranked = sorted(tf, key=lambda t: -float(index.idf[index.vocab[t]]) * (1 + math.log(tf[t])))
-    weights = {t: 1 + math.log(tf[t]) for t in ranked[:max_terms]}
-    if family_weight > 0.0:
-        for word in dict.fromkeys(tokens):
-            for term in family_terms(word, index.families):
-                if term not in weights:
-                    weights[term] = family_weight * (1 + math.log(tf.get(word, 1)))
-    return weights
+    return {t: 1 + math.log(tf[t]) for t in ranked[:max_terms]}
