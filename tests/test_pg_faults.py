@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -21,17 +20,14 @@ from contextos.errors import StoreError
 from contextos.memory import MemoryStore
 from contextos.memory.schema import DIALECT, PG_MIGRATIONS
 from contextos.store.pg import PgDatabase
-from tests.conftest import fresh_schema, postgres_dir, start_postgres, stop_postgres
+from tests.conftest import fresh_schema, running_postgres
 
 
 @pytest.fixture
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A server for this test alone (it gets restarted)."""
-    directory = postgres_dir(tmp_path_factory)
-    server = start_postgres(directory / "data")
-    yield server
-    stop_postgres(server)
-    shutil.rmtree(directory, ignore_errors=True)
+    with running_postgres(tmp_path_factory) as server:
+        yield server
 
 
 def restart(server: Any, down_s: float) -> None:
