@@ -113,3 +113,41 @@ def test_two_edits_of_the_same_version_at_once_one_wins(database_url: str) -> No
             assert first.get(memory.id).superseded_by == winner.id
             memory = winner
         assert [m.id for m in second.memories(scope="project")] == [memory.id]
+
+
+@pytest.mark.parametrize("pool_max", [10, 2])
+def test_threads_sharing_one_store_as_the_mcp_server_does(
+    database_url: str, pool_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One store, one pool, eight threads (each a user's view, as the HTTP MCP server's
+    workers) remembering, recalling and editing at once: no error, nothing lost, no user sees
+    another's memories; with fewer connections than threads they take turns."""
+    monkeypatch.setenv("CONTEXTOS_DATABASE_POOL_MAX", str(pool_max))
+    with MemoryStore.open(database_url=database_url, owner="server") as store:
+        users = [store.as_owner(f"u{i}") for i in range(8)]
+        failures: list[BaseException] = []
+        start = threading.Barrier(len(users))
+
+        def work(view: MemoryStore) -> None:
+            try:
+                start.wait()
+                for n in range(12):
+                    memory = view.remember(f"{view.owner} likes item {n}")
+                    if n % 3 == 0:
+                        view.edit(memory.id, f"{view.owner} likes item {n} a lot")
+                    hits = view.recall(f"likes item {n}", k=20)
+                    assert {h.memory.text.split()[0] for h in hits} == {view.owner}
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(view,)) for view in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        for view in users:
+            texts = sorted(m.text for m in view.memories())
+            assert texts == sorted(
+                f"{view.owner} likes item {n}" + (" a lot" if n % 3 == 0 else "") for n in range(12)
+            )
