@@ -329,7 +329,8 @@ def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
         return []
     marks = ",".join("?" * len(names))
     rows = conn.execute(
-        f"SELECT chunk_id FROM symbols WHERE name IN ({marks}) LIMIT 200", names
+        f"SELECT chunk_id FROM symbols WHERE name IN ({marks}) ORDER BY name, chunk_id LIMIT 200",
+        names,
     ).fetchall()
     return [int(r[0]) for r in rows]
 

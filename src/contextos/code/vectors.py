@@ -34,7 +34,9 @@ class VectorIndex:
     def _refresh(self, conn: sqlite3.Connection) -> None:
         if self._loaded:
             return
-        rows = conn.execute("SELECT id, vector FROM chunks WHERE vector IS NOT NULL").fetchall()
+        rows = conn.execute(
+            "SELECT id, vector FROM chunks WHERE vector IS NOT NULL ORDER BY id"
+        ).fetchall()
         if rows:
             self._ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             self._matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(

@@ -48,7 +48,7 @@ class Bm25Index:
     @classmethod
     def build(cls, conn: sqlite3.Connection, fts_table: str, names_weight: float) -> Bm25Index:
         """Postings from every row of ``fts_table``; vectorised, ~1 s per 40k chunks."""
-        rows = conn.execute(f"SELECT rowid, body, names FROM {fts_table}")
+        rows = conn.execute(f"SELECT rowid, body, names FROM {fts_table} ORDER BY rowid")
         return cls.from_rows(rows, names_weight)
 
     @classmethod
