@@ -56,7 +56,7 @@ _NAMES = (
     re.compile(r"\b\d{3,}\b"),
 )
 _MAX_LINE_CHARS = 20000
-_HEADER_COST = 12  # `[#12 tool, 3/40 lines]` and its newline
+_HEADER_COST = 9  # `[#12 tool 3/40]` and its newline
 
 
 def message_text(message: Message) -> str:
@@ -74,9 +74,9 @@ class WindowKnobs:
     """How the room after the head is shared and lines are valued (tuned on the replay
     benchmark's tune half; see docs/benchmarks.md)."""
 
-    whole_share: float = 0.15
+    whole_share: float = 0.05
     """Fraction of the room after the head for the newest turns, sent whole."""
-    newest_share: float = 0.5
+    newest_share: float = 0.35
     """The newest turn is sent whole if it fits in this fraction of the room after the head."""
     decay: float = 0.92
     """Value of a line per turn of age (a line ``n`` turns old is worth ``decay**n``)."""
@@ -301,7 +301,7 @@ class WindowBuilder:
         out = [head]
         for i, rows in by_message.items():
             f = self._fed[i]
-            out.append(f"[#{i} {f.message['role']}, {len(rows)}/{len(f.lines) - 1} lines]")
+            out.append(f"[#{i} {f.message['role']} {len(rows)}/{len(f.lines) - 1}]")
             out += [f.lines[j].rstrip() for j in rows]
         return "\n".join(out)
 
@@ -312,7 +312,8 @@ _CONDENSED = " earlier messages, condensed: "
 def _preamble(n: int) -> str:
     return (
         f"[{n}{_CONDENSED}the last line that mentions each path, name and "
-        "number, by message; other lines elided. Run the command again for a full output.]"
+        "number, under [#message role lines kept/total]; other lines elided. Run the command "
+        "again for a full output.]"
     )
 
 
