@@ -36,6 +36,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -308,7 +310,7 @@ class PgDatabase:
             max_size=max(1, pool_max),
             timeout=pool_timeout_s,
             configure=configure,
-            check=ConnectionPool.check_connection,
+            check=_check_if_idle,
             open=False,
             reconnect_timeout=pool_timeout_s,
         )
@@ -462,6 +464,22 @@ def _is_database_error(exc: Exception) -> bool:
     return isinstance(exc, psycopg.Error | PoolTimeout)
 
 
+_FRESH_S = 1.0
+"""A pooled connection that answered within this many seconds is lent without a ping."""
+_last_ok: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check on lending a connection: a round trip (``check_connection``) only for
+    one idle over ``_FRESH_S``; a search runs a dozen statements, and a ping before each one
+    doubled its round trips. A server lost within that second costs the statement in flight a
+    ``StoreError``, as it would mid-statement."""
+    from psycopg_pool import ConnectionPool
+
+    if time.monotonic() - _last_ok.get(conn, -_FRESH_S) > _FRESH_S:
+        ConnectionPool.check_connection(conn)
+
+
 def _fetch(
     conn: psycopg.Connection[Any],
     sql: str,
@@ -475,8 +493,10 @@ def _fetch(
             if not batches:
                 return PgCursor([], 0, None)
             cur.executemany(sql, batches)
+            _last_ok[conn] = time.monotonic()
             return PgCursor([], cur.rowcount, None)
         cur.execute(sql, tuple(batches[0]))
+        _last_ok[conn] = time.monotonic()
         rows: list[Row] = []
         if cur.description is not None:
             names = tuple(d.name for d in cur.description)
