@@ -34,3 +34,39 @@ def test_the_index_really_is_in_postgresql(make_repo, database_url: str) -> None
         assert isinstance(ws.conn, PgDatabase)
         assert ws.conn.schema.endswith("_code_" + ws.conn.schema.rsplit("_", 1)[-1])
         assert [h.path for h in ws.search("alpha", 1)] == ["a.py"]
+
+
+def test_a_large_index_is_searched_through_pgvector_hnsw(
+    make_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from contextos import Workspace
+    from contextos.code import pgvectors
+    from tests.conftest import HashingEmbedder
+
+    files = {
+        f"pkg/mod{i}.py": f"def handler_{i}(request):\n    return request.get('field_{i}')\n"
+        for i in range(30)
+    }
+    repo = make_repo(files)
+    with Workspace(repo, embedder=HashingEmbedder()) as exact:
+        exact.index()
+        expected = [
+            (h.path, h.start_line) for h in exact.search("handler_7 request", 5, mode="dense")
+        ]
+        assert not pgvectors.uses_ann(exact.conn, 64)  # type: ignore[arg-type]
+    monkeypatch.setattr(pgvectors, "ANN_MIN_CHUNKS", 1)
+    with Workspace(repo, embedder=HashingEmbedder()) as ws:
+        ws.index()
+        assert pgvectors.uses_ann(ws.conn, 64)  # type: ignore[arg-type]
+        mirrored = ws.conn.execute(
+            "SELECT COUNT(*) FROM chunks WHERE embedding IS NOT NULL"
+        ).fetchone()[0]
+        assert mirrored == ws.status()["embedded_chunks"]
+        got = [(h.path, h.start_line) for h in ws.search("handler_7 request", 5, mode="dense")]
+        assert got[0] == expected[0] == ("pkg/mod7.py", 1)
+        assert len(set(got) & set(expected)) >= 3  # approximate: most of the exact top 5
+        ws.conn.execute("UPDATE chunks SET vector = vector")  # re-embedded: mirror is stale
+        assert (
+            ws.conn.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NOT NULL").fetchone()[0]
+            == 0
+        )

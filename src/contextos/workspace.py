@@ -153,7 +153,7 @@ class Workspace(Closing):
         *,
         embed: bool = True,
     ) -> IndexSummary:
-        return run_index(
+        summary = run_index(
             self._sql,
             self.db_path,
             self.root,
@@ -163,6 +163,11 @@ class Workspace(Closing):
             should_stop,
             embed=embed,
         )
+        if isinstance(self.conn, PgDatabase) and embedder is not None and embed:
+            from contextos.code import pgvectors
+
+            pgvectors.sync(self.conn)  # pgvector's copy of the vectors, HNSW when large
+        return summary
 
     @overload
     def search(

@@ -372,6 +372,13 @@ class PgDatabase:
                 raise _explain(exc, self.url, self._pool) from exc
             raise
 
+    @contextmanager
+    def native(self, *, immediate: bool = True) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's pooled psycopg connection inside ``transaction()``, for what the
+        portable surface cannot say (pgvector's binary vectors in ``code.pgvectors``)."""
+        with self.transaction(immediate=immediate):
+            yield self._local.conn
+
     def generation(self) -> int:
         row = self.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row else 0
