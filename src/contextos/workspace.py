@@ -57,6 +57,9 @@ class Workspace(Closing):
         self.db_path = db_path or workspace_db_path(self.root)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._conn: Connection | None = self._open(db_path)
+        if isinstance(self._conn, PgDatabase):  # lock and snapshot caches: one set per schema
+            name = f"{self.db_path.stem}-{self._conn.schema}{self.db_path.suffix}"
+            self.db_path = self.db_path.with_name(name)
         self._snapshots = Snapshots(self.db_path)
         self._embedder: Embedder | None = None
         self._embedder_resolved = embedder != "auto"

@@ -73,7 +73,7 @@ def mention_scores(
             f"SELECT name, path FROM symbols WHERE name IN ({marks})", part
         ):
             defining[name].add(path)
-    for name, files in defining.items():
+    for name, files in sorted(defining.items()):  # one order of float sums on every backend
         idf = math.log(1 + n_files / len(files))
         weight = 1.0 if code_like(name) else plain_word_weight
         for p in sorted(files):  # a fixed order: ties rank alike in every process

@@ -187,6 +187,8 @@ _RAISE = re.compile(
 def pg_ddl(statement: str) -> list[str]:
     """One statement of a SQLite migration as PostgreSQL runs it, so each schema is written
     once: integer keys become identity columns, other integers ``BIGINT`` (SQLite's are 64-bit),
+    text columns ``COLLATE "C"`` (SQLite orders and compares text as bytes; a locale collation
+    would order paths differently and change rankings),
     ``BLOB`` ``BYTEA``, the ``strftime`` default
     ``to_char(now())`` in the same format, an FTS5 table a plain table of its columns keyed by
     ``rowid`` (postings are built in the application on both backends), and a trigger that
@@ -213,6 +215,8 @@ def pg_ddl(statement: str) -> list[str]:
         text,
     )
     text = re.sub(r"\bINTEGER\b(?! PRIMARY KEY)", "BIGINT", text)  # SQLite's are 64-bit
+    if re.match(r"^(CREATE TABLE|ALTER TABLE)\b", text, re.I):  # SQLite compares bytes
+        text = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', text)
     text = re.sub(r"\bBLOB\b", "BYTEA", text).replace(SQLITE_NOW, _PG_NOW)
     return [text.replace(" WITHOUT ROWID", "")]
 
