@@ -70,3 +70,45 @@ def test_a_large_index_is_searched_through_pgvector_hnsw(
             ws.conn.execute("SELECT COUNT(*) FROM chunks WHERE embedding IS NOT NULL").fetchone()[0]
             == 0
         )
+
+
+def test_code_search_ranks_the_same_on_both_backends(
+    tmp_path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """This repository's own source, indexed on SQLite and on PostgreSQL: every query returns
+    the same chunks and files with the same scores, to the last bit."""
+    import shutil
+    from pathlib import Path
+
+    from contextos import Workspace
+    from tests.conftest import HashingEmbedder
+
+    tree = tmp_path / "src"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "src" / "contextos", tree / "contextos")
+    queries = [
+        "how are memories recalled for a user",
+        "PgDatabase transaction advisory lock",
+        "rewrite sqlite statements for postgres",
+        "token bucket rate limit per token",
+        "chunk a python file along definitions",
+        "reciprocal rank fusion",
+        "def embed_batch",
+        "secrets redaction in indexed files",
+    ]
+
+    def answers() -> list[object]:
+        out: list[object] = []
+        with Workspace(tree, embedder=HashingEmbedder()) as ws:
+            ws.index()
+            for q in queries:
+                for mode in ("hybrid", "lexical"):
+                    out.append(
+                        [(h.path, h.start_line, h.score) for h in ws.search(q, 10, mode=mode)]
+                    )
+                    hits = ws.search(q, 10, files=True, mode=mode)
+                    out.append([(h.path, h.score) for h in hits])
+        return out
+
+    on_postgres = answers()
+    monkeypatch.delenv("CONTEXTOS_DATABASE_URL")
+    assert answers() == on_postgres
