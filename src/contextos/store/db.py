@@ -33,6 +33,7 @@ __all__ = [
     "Connection",
     "Migration",
     "PortableMigration",
+    "apply_pending",
     "bump_generation",
     "connect",
     "ddl",
@@ -260,10 +261,18 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
     )
     row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
-    current = int(row[0])
+    apply_pending(conn, migrations, int(row[0]), "database schema")
+
+
+def apply_pending(
+    conn: Connection, migrations: Sequence[Callable[[Any], None]], current: int, what: str
+) -> None:
+    """Apply ``migrations`` after version ``current``, each in its own write transaction and
+    recorded in ``schema_migrations`` (SQLite files and PostgreSQL schemas alike). A schema
+    newer than the list is refused rather than misread."""
     if current > len(migrations):
         raise StoreError(
-            f"database schema version {current} is newer than this contextos knows "
+            f"{what} version {current} is newer than this contextos knows "
             f"({len(migrations)}); upgrade contextos"
         )
     for version, migration in enumerate(migrations, start=1):

@@ -413,26 +413,9 @@ class PgDatabase:
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                 " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
             )
-        current = self.current_version()
-        if current > len(migrations):
-            raise StoreError(
-                f"database schema {self.schema} is at version {current}, newer than this "
-                f"contextos knows ({len(migrations)}); upgrade contextos"
-            )
-        for version, migration in enumerate(migrations, start=1):
-            if version <= current:
-                continue
-            with self.transaction():
-                again = self.execute(
-                    "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
-                ).fetchone()
-                if again:
-                    continue
-                migration(self)
-                self.execute(
-                    "INSERT INTO schema_migrations(version, name) VALUES (?, ?)",
-                    (version, migration.__name__),
-                )
+        from contextos.store.db import apply_pending
+
+        apply_pending(self, migrations, self.current_version(), f"database schema {self.schema}")
 
     def applied(self) -> list[tuple[int, str, str]]:
         """(version, name, applied_at) of each applied migration; ``[]`` before the first."""
