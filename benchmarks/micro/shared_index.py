@@ -119,7 +119,9 @@ def _cosine(a: bytes, b: bytes) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.micro.shared_index", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--mirror", type=Path, required=True, help="bare git mirror")
     parser.add_argument("--base", default="HEAD~30", help="the commit CI indexes and pushes")
     parser.add_argument("--rev", default="HEAD", help="the commit the laptops index")
