@@ -13,12 +13,10 @@ product is measured in ``docs/benchmarks.md``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import NDArray
 
-from contextos.store.pg import PgDatabase
+from contextos.store.pg import PgDatabase, vector_text
 
 __all__ = ["ANN_MIN_CHUNKS", "EF_SEARCH", "search", "sync", "uses_ann"]
 
@@ -27,14 +25,6 @@ ANN_MIN_CHUNKS = 50_000
 EF_SEARCH = 200
 """HNSW candidate list per query (pgvector's default is 40; at least ``2 * k`` is used)."""
 _BATCH = 2000
-
-
-def _extension(db: PgDatabase) -> str:
-    db.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
-    row = db.execute(
-        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
-    ).fetchone()
-    return str(row[0]) if row else "public"
 
 
 def _dim(db: PgDatabase) -> int:
@@ -49,7 +39,7 @@ def sync(db: PgDatabase) -> int:
     enough; the number of vectors written."""
     from pgvector.psycopg import register_vector
 
-    ext = _extension(db)
+    ext = db.vector_schema()
     db.execute(f"ALTER TABLE chunks ADD COLUMN IF NOT EXISTS embedding {ext}.vector")
     db.execute(  # a re-embedded chunk's mirror is stale: the next sync writes it again
         "CREATE OR REPLACE FUNCTION chunks_vector_changed() RETURNS trigger LANGUAGE plpgsql"
@@ -98,25 +88,16 @@ def uses_ann(db: PgDatabase, dim: int) -> bool:
 
 def search(db: PgDatabase, query: NDArray[np.float32], k: int) -> list[tuple[int, float]]:
     """The ``k`` nearest chunks to ``query`` (normalised) by cosine through HNSW, best first."""
-    from pgvector.psycopg import register_vector
-
     dim = int(query.shape[-1])
-    vec = np.asarray(query, dtype=np.float32).reshape(-1)
-    with db.native(immediate=False) as conn:
-        register_vector(conn)
-        ext = _extension_of(conn)
-        conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, 2 * k)}")
-        rows: list[Any] = conn.execute(
-            f"SELECT id, 1 - ((embedding::{ext}.vector({dim})) <=> %s::{ext}.vector({dim}))"
-            f" FROM chunks WHERE length(vector) = {dim * 4}"
-            f" ORDER BY (embedding::{ext}.vector({dim})) <=> %s::{ext}.vector({dim}) LIMIT %s",
-            (vec, vec, k),
+    ext = db.vector_schema()
+    vector = f"CAST(? AS {ext}.vector({dim}))"
+    distance = f"(embedding::{ext}.vector({dim})) <=> {vector}"
+    with db.transaction(immediate=False):
+        db.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, 2 * k)}")
+        text = vector_text(query.reshape(-1))
+        rows = db.execute(
+            f"SELECT id, 1 - ({distance}) FROM chunks WHERE length(vector) = {dim * 4}"
+            f" ORDER BY {distance} LIMIT ?",
+            (text, text, k),
         ).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
-
-
-def _extension_of(conn: Any) -> str:
-    row = conn.execute(
-        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
-    ).fetchone()
-    return str(row[0]) if row else "public"

@@ -21,8 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from contextos.embed.protocol import Vectors
-from contextos.errors import StoreError
-from contextos.store.pg import Dialect, PgDatabase, PgMigration
+from contextos.store.pg import Dialect, PgDatabase, PgMigration, vector_text
 
 __all__ = ["DIALECT", "PG_MIGRATIONS", "SharedVectors"]
 
@@ -31,34 +30,15 @@ _BATCH = 500
 
 def m001_chunk_vectors(db: PgDatabase) -> None:
     """The pgvector extension and the content-keyed vector table."""
-    db.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
     db.execute(
         "CREATE TABLE chunk_vectors (model TEXT NOT NULL, text_sha256 BYTEA NOT NULL,"
-        f" embedding {_vector_schema(db)}.vector NOT NULL,"
+        f" embedding {db.vector_schema()}.vector NOT NULL,"
         " pushed_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (model, text_sha256))"
     )
 
 
-def _vector_schema(db: PgDatabase) -> str:
-    """The schema pgvector was installed in (``public`` unless someone chose another)."""
-    row = db.execute(
-        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'vector'"
-    ).fetchone()
-    if row is None:
-        raise StoreError(
-            "the PostgreSQL server has no pgvector extension: install it (the "
-            "pgvector/pgvector image, or Debian's postgresql-<version>-pgvector)"
-        )
-    return str(row[0])
-
-
 PG_MIGRATIONS: tuple[PgMigration, ...] = (m001_chunk_vectors,)
 DIALECT = Dialect()
-
-
-def _to_text(vector: Vectors) -> str:
-    """pgvector's text input; ``repr`` of each float32 (as a double) reads back exactly."""
-    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32)) + "]"
 
 
 def _from_binary(blob: bytes) -> Vectors:
@@ -71,7 +51,7 @@ class SharedVectors:
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
-        self._ext = _vector_schema(db)
+        self._ext = db.vector_schema()
 
     @classmethod
     def open(cls, url: str) -> SharedVectors:
@@ -111,7 +91,7 @@ class SharedVectors:
 
     def put(self, model: str, vectors: Iterable[tuple[bytes, Vectors]]) -> int:
         """Store vectors not stored yet; the number of rows given."""
-        rows = [(model, key, _to_text(vec)) for key, vec in vectors]
+        rows = [(model, key, vector_text(vec)) for key, vec in vectors]
         for start in range(0, len(rows), _BATCH):
             self.db.executemany(
                 "INSERT OR IGNORE INTO chunk_vectors(model, text_sha256, embedding)"

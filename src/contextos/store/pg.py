@@ -59,6 +59,7 @@ __all__ = [
     "pg_ddl",
     "redact_url",
     "translate",
+    "vector_text",
 ]
 
 PgMigration = Callable[["PgDatabase"], None]
@@ -221,6 +222,14 @@ def pg_ddl(statement: str) -> list[str]:
     return [text.replace(" WITHOUT ROWID", "")]
 
 
+def vector_text(vector: Any) -> str:
+    """pgvector's text input for ``vector``; ``repr`` of each float32 (as a double) reads back
+    as the same float32."""
+    import numpy as np
+
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32)) + "]"
+
+
 def translate(sql: str, dialect: Dialect | None = None) -> str:
     """``sql`` in SQLite's dialect, as PostgreSQL runs it (for tests and ``EXPLAIN``)."""
     return _translate(sql, dialect or Dialect())[0]
@@ -278,6 +287,7 @@ class PgDatabase:
         self._local = threading.local()
         self._lock_key = zlib.crc32(schema.encode())
         self._sql: dict[str, tuple[str, bool]] = {}
+        self._vector_schema: str | None = None
 
     @classmethod
     def open(
@@ -382,6 +392,27 @@ class PgDatabase:
         portable surface cannot say (pgvector's binary vectors in ``code.pgvectors``)."""
         with self.transaction(immediate=immediate):
             yield self._local.conn
+
+    def vector_schema(self) -> str:
+        """The schema pgvector lives in (installed into ``public`` if missing), looked up once
+        per handle: vector columns, casts and operators are qualified with it."""
+        if self._vector_schema is None:
+            missing = (
+                "the PostgreSQL server has no usable pgvector extension ({}): install it (the "
+                "pgvector/pgvector image, or Debian's postgresql-<version>-pgvector)"
+            )
+            try:
+                self.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+            except StoreError as exc:
+                raise StoreError(missing.format(exc)) from exc
+            row = self.execute(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = ?",
+                ("vector",),
+            ).fetchone()
+            if row is None:
+                raise StoreError(missing.format("not installed"))
+            self._vector_schema = str(row[0])
+        return self._vector_schema
 
     def generation(self) -> int:
         row = self.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
