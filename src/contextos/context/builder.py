@@ -163,9 +163,9 @@ def recall_memories(
         hits = store.recall(task, k=k)
     else:
         from contextos.memory import MemoryStore
-        from contextos.settings import load_settings
+        from contextos.store.backends import team_url
 
-        team = path is None and bool(load_settings().database_url)
+        team = bool(team_url(path))
         if not team and not (path or memory_db_path()).exists():
             return [], ["no memory store yet (nothing remembered): no memories recalled"]
         with MemoryStore.open(path, embedder=embedder) as opened:

@@ -70,14 +70,11 @@ class SessionStore(Closing):
         """Open (creating and migrating) the store: the PostgreSQL database ``database_url``
         (default the ``database_url`` setting) when set and no ``path`` is given, else the
         SQLite file ``path`` (default ``home.sessions_db_path()``)."""
-        if database_url is None and path is None:
-            from contextos.settings import load_settings
+        from contextos.store.backends import open_pg, team_url
 
-            database_url = load_settings().database_url
-        if database_url:
-            from contextos.store.backends import open_pg
-
-            conn = open_pg(database_url, "sessions")
+        url = team_url(path, database_url)
+        if url:
+            conn = open_pg(url, "sessions")
             return cls(conn, conn.schema)
         target = path if path is not None else sessions_db_path()
         target.parent.mkdir(parents=True, exist_ok=True)

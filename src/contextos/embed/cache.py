@@ -145,9 +145,9 @@ class CachedEmbedder:
     def shared(self) -> SharedVectors | None:
         """The team's vector table when ``database_url`` is set (opened on first need)."""
         if self._shared == "auto":
-            from contextos.settings import load_settings
+            from contextos.store.backends import team_url
 
-            url = load_settings().database_url
+            url = team_url()
             self._shared = SharedVectors.open(url) if url else None
         return self._shared if isinstance(self._shared, SharedVectors) else None
 

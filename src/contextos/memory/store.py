@@ -86,12 +86,11 @@ class MemoryStore(Closing):
         another model's) are embedded now, once.
         """
         from contextos.memory.schema import MIGRATIONS
+        from contextos.store.backends import open_pg, team_url
 
-        url = database_url if database_url is not None else _configured_url(path)
+        url = team_url(path, database_url)
         rest = (embedder, llm, config or RecallConfig())
         if url:
-            from contextos.store.backends import open_pg
-
             conn = open_pg(url, "memory")
             store = cls(conn, conn.schema, *rest, owner=owner if owner is not None else _login())
         else:
@@ -272,15 +271,6 @@ class MemoryStore(Closing):
     def similar(self, text: str, scope: str, k: int = 5) -> list[Memory]:
         """Current memories most like ``text`` (for the update step and consolidation)."""
         return [h.memory for h in self.recall(text, scope=scope, k=k, expand=False)]
-
-
-def _configured_url(path: Path | None) -> str | None:
-    """The ``database_url`` setting, unless the caller named a SQLite file."""
-    if path is not None:
-        return None
-    from contextos.settings import load_settings
-
-    return load_settings().database_url
 
 
 def _login() -> str:

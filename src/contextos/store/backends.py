@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from contextos.errors import UserInputError
 from contextos.store.pg import Dialect, PgDatabase, PgMigration, redact_url
 
-__all__ = ["STORES", "StoreSpec", "open_pg", "status"]
+__all__ = ["STORES", "StoreSpec", "open_pg", "status", "team_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,16 @@ def _all_specs() -> dict[str, StoreSpec]:
     from contextos.code import schema as code
 
     return _specs() | {"code": StoreSpec("code", code.PG_MIGRATIONS, code.DIALECT)}
+
+
+def team_url(path: Path | None = None, database_url: str | None = None) -> str | None:
+    """The PostgreSQL URL a store opens: ``database_url`` if given, else the ``database_url``
+    setting unless the caller named a SQLite file (``path``); ``None`` means SQLite."""
+    if database_url is not None or path is not None:
+        return database_url or None
+    from contextos.settings import load_settings
+
+    return load_settings().database_url
 
 
 def _check_url(url: str) -> str:
