@@ -53,7 +53,7 @@ from contextos.store.db import bump_generation, transaction
 from contextos.types import Chunk, IndexSummary
 from contextos.walk import WalkedFile, classify_content, is_test_path, walk
 
-__all__ = ["Progress", "embed_text", "run_index", "verify_index"]
+__all__ = ["Progress", "embed_text", "row_chunk", "run_index", "verify_index"]
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: "scan", "index", "embed"."""
@@ -375,7 +375,7 @@ class _Run:
         for start in range(0, len(missing), _BATCH_CHUNKS):
             self._check_stop()
             rows = missing[start : start + _BATCH_CHUNKS]
-            chunks = [_row_chunk(r) for r in rows]
+            chunks = [row_chunk(r) for r in rows]
             vectors = self._embed(chunks)
             assert vectors is not None
             with transaction(self.conn):
@@ -432,7 +432,7 @@ def _mostly_text(text: str) -> bool:
     return text.count("\ufffd") < max(8, len(text) // 100)
 
 
-def _row_chunk(r: sqlite3.Row) -> Chunk:
+def row_chunk(r: sqlite3.Row) -> Chunk:
     return Chunk(
         path=r["path"],
         language=r["language"],

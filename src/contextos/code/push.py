@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contextos.code.indexer import embed_text
+from contextos.code.indexer import embed_text, row_chunk
 from contextos.embed.protocol import Vectors
 from contextos.embed.shared import SharedVectors
 from contextos.errors import UserInputError
 from contextos.store.db import Connection
-from contextos.types import Chunk
 
 __all__ = ["PushSummary", "index_vectors", "push_vectors"]
 
@@ -49,18 +48,9 @@ def index_vectors(conn: Connection) -> tuple[str, list[tuple[bytes, Vectors]]]:
         " FROM chunks WHERE vector IS NOT NULL ORDER BY id"
     )
     for r in rows:
-        chunk = Chunk(
-            path=r[0],
-            language=r[1],
-            start_line=r[2],
-            end_line=r[3],
-            text=r[4],
-            symbol=r[5],
-            kind=r[6],
-            context=r[7],
-        )
+        chunk = row_chunk(r)
         key = hashlib.sha256(embed_text(chunk).encode("utf-8", "surrogatepass")).digest()
-        out.append((key, np.frombuffer(r[8], dtype=np.float32)))
+        out.append((key, np.frombuffer(r["vector"], dtype=np.float32)))
     return model, out
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from contextos.code.chunking.languages import PROSE_LANGUAGES
@@ -40,6 +39,7 @@ from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.retrieval.bm25 import query_weights
 from contextos.retrieval.fusion import rrf, top_by_score
+from contextos.store.db import rows_in
 from contextos.types import FileHit, SearchHit, SearchMode
 
 __all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weights_for"]
@@ -209,18 +209,7 @@ def search(
 def _chunk_places(conn: sqlite3.Connection, ids: set[int]) -> dict[int, tuple[str, int]]:
     """``{chunk id: (path, start line)}``."""
     sql = "SELECT id, path, start_line FROM chunks WHERE id IN ({marks})"
-    return {int(cid): (path, int(line)) for cid, path, line in _rows_in(conn, sql, ids)}
-
-
-def _rows_in(
-    conn: sqlite3.Connection, sql: str, keys: Iterable[int] | Iterable[str]
-) -> Iterator[sqlite3.Row]:
-    """The rows of ``sql`` (whose ``{marks}`` is an ``IN`` list) for all ``keys``, queried 500
-    at a time (SQLite's bound-parameter limit)."""
-    key_list = list(keys)
-    for start in range(0, len(key_list), 500):
-        part = key_list[start : start + 500]
-        yield from conn.execute(sql.format(marks=",".join("?" * len(part))), part)
+    return {int(cid): (path, int(line)) for cid, path, line in rows_in(conn, sql, list(ids))}
 
 
 def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
@@ -238,7 +227,8 @@ _CHANGELOG = re.compile(
 def _kinds(conn: sqlite3.Connection, paths: set[str]) -> dict[str, tuple[bool, str]]:
     sql = "SELECT path, is_test, language FROM files WHERE path IN ({marks})"
     return {
-        path: (bool(is_test), language) for path, is_test, language in _rows_in(conn, sql, paths)
+        path: (bool(is_test), language)
+        for path, is_test, language in rows_in(conn, sql, list(paths))
     }
 
 
@@ -342,7 +332,7 @@ def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]
     )
     return {
         int(cid): ChunkMeta(path, int(line), symbol, kind, bool(is_test), language)
-        for cid, path, line, symbol, kind, is_test, language in _rows_in(conn, sql, ids)
+        for cid, path, line, symbol, kind, is_test, language in rows_in(conn, sql, list(ids))
     }
 
 

@@ -35,7 +35,7 @@ from contextos.embed.protocol import Embedder, Vectors
 from contextos.embed.shared import SharedVectors
 from contextos.errors import StoreError
 from contextos.home import cache_dir
-from contextos.store.db import Migration, connect, transaction
+from contextos.store.db import Migration, connect, rows_in, transaction
 
 __all__ = ["CACHE_FILE", "CachedEmbedder"]
 
@@ -163,19 +163,15 @@ class CachedEmbedder:
         return self._conn
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, Vectors]:
-        conn = self._connection()
-        unique = list(dict.fromkeys(keys))
-        found: dict[bytes, Vectors] = {}
-        for i in range(0, len(unique), _LOOKUP_CHUNK):
-            chunk = unique[i : i + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                "SELECT text_sha256, vector FROM embedding "
-                f"WHERE model = ? AND text_sha256 IN ({marks})",
-                [self.name, *chunk],
-            )
-            for key, blob in rows:
-                found[bytes(key)] = np.frombuffer(blob, dtype="<f4")
+        rows = rows_in(
+            self._connection(),
+            "SELECT text_sha256, vector FROM embedding"
+            " WHERE model = ? AND text_sha256 IN ({marks})",
+            list(dict.fromkeys(keys)),
+            args=(self.name,),
+            size=_LOOKUP_CHUNK,
+        )
+        found = {bytes(key): np.frombuffer(blob, dtype="<f4") for key, blob in rows}
         lengths = Counter(len(vec) for vec in found.values())
         if len(lengths) > 1:
             usual = lengths.most_common(1)[0][0]

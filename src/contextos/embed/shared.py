@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from contextos.embed.protocol import Vectors
+from contextos.store.db import rows_in
 from contextos.store.pg import Dialect, PgDatabase, PgMigration, vector_text
 
 __all__ = ["DIALECT", "PG_MIGRATIONS", "SharedVectors"]
@@ -60,34 +61,24 @@ class SharedVectors:
         return cls(open_pg(url, "vectors"))
 
     def get(self, model: str, keys: Sequence[bytes]) -> dict[bytes, Vectors]:
-        found: dict[bytes, Vectors] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _BATCH):
-            part = unique[start : start + _BATCH]
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                f"SELECT text_sha256, {self._ext}.vector_send(embedding) FROM chunk_vectors"
-                f" WHERE model = ? AND text_sha256 IN ({marks})",
-                (model, *part),
-            )
-            for key, blob in rows:
-                found[bytes(key)] = _from_binary(bytes(blob))
-        return found
+        rows = rows_in(
+            self.db,
+            f"SELECT text_sha256, {self._ext}.vector_send(embedding) FROM chunk_vectors"
+            " WHERE model = ? AND text_sha256 IN ({marks})",
+            list(dict.fromkeys(keys)),
+            args=(model,),
+        )
+        return {bytes(key): _from_binary(bytes(blob)) for key, blob in rows}
 
     def existing(self, model: str, keys: Sequence[bytes]) -> set[bytes]:
         """Which of ``keys`` the table holds for ``model`` (no vectors transferred)."""
-        out: set[bytes] = set()
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _BATCH):
-            part = unique[start : start + _BATCH]
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                "SELECT text_sha256 FROM chunk_vectors"
-                f" WHERE model = ? AND text_sha256 IN ({marks})",
-                (model, *part),
-            )
-            out.update(bytes(r[0]) for r in rows)
-        return out
+        rows = rows_in(
+            self.db,
+            "SELECT text_sha256 FROM chunk_vectors WHERE model = ? AND text_sha256 IN ({marks})",
+            list(dict.fromkeys(keys)),
+            args=(model,),
+        )
+        return {bytes(r[0]) for r in rows}
 
     def put(self, model: str, vectors: Iterable[tuple[bytes, Vectors]]) -> int:
         """Store vectors not stored yet; the number of rows given."""

@@ -40,6 +40,7 @@ __all__ = [
     "explain",
     "generation",
     "integrity_problem",
+    "rows_in",
     "transaction",
 ]
 
@@ -189,6 +190,16 @@ def ddl(conn: Connection, statement: str) -> None:
             conn.execute(pg_statement)
     else:
         conn.execute(statement)
+
+
+def rows_in(
+    conn: Connection, sql: str, keys: Sequence[Any], *, args: Sequence[Any] = (), size: int = 500
+) -> Iterator[Any]:
+    """The rows of ``sql`` for every one of ``keys``: its ``{marks}`` is an ``IN`` list filled
+    ``size`` keys at a time (SQLite's bound-parameter limit), after the parameters ``args``."""
+    for start in range(0, len(keys), size):
+        part = keys[start : start + size]
+        yield from conn.execute(sql.format(marks=",".join("?" * len(part))), (*args, *part))
 
 
 def _refuse_directories(path: Path) -> None:
