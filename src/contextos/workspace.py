@@ -14,10 +14,9 @@ warnings are collected in ``warnings`` for the caller to show.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from contextos.code.indexer import Progress, run_index, verify_index
 from contextos.code.schema import MIGRATIONS
@@ -78,11 +77,6 @@ class Workspace(Closing):
             key = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
             return open_pg(url, "code", instance=key)
         return connect(self.db_path, MIGRATIONS)
-
-    @property
-    def _sql(self) -> sqlite3.Connection:
-        # The index modules still annotate SQLite's connection; both backends run them.
-        return cast("sqlite3.Connection", self.conn)
 
     @property
     def conn(self) -> Connection:
@@ -157,7 +151,7 @@ class Workspace(Closing):
         embed: bool = True,
     ) -> IndexSummary:
         summary = run_index(
-            self._sql,
+            self.conn,
             self.db_path,
             self.root,
             self.settings,
@@ -212,7 +206,7 @@ class Workspace(Closing):
             raise UserInputError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
         embedder = None if mode == "lexical" else self._search_embedder()
         return search(
-            self._sql,
+            self.conn,
             self._snapshots,
             embedder,
             query[:_MAX_QUERY_CHARS],
@@ -245,7 +239,7 @@ class Workspace(Closing):
 
     def verify(self) -> list[str]:
         """Consistency problems of the index; empty when it is consistent."""
-        return verify_index(self._sql)
+        return verify_index(self.conn)
 
     def indexed_paths(self) -> list[str]:
         """Relative posix paths of all indexed files, sorted."""

@@ -18,7 +18,6 @@ cached per index generation by ``Snapshots.graph``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from itertools import chain
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from contextos.code.chunking.languages import PROSE_LANGUAGES
 from contextos.code.symbols import referenced_identifiers
+from contextos.store.db import Connection
 
 __all__ = [
     "MAX_DEFINERS",
@@ -76,7 +76,7 @@ class RefGraph:
         return {self.paths[t]: w for t, w in edges}
 
 
-def build_graph(conn: sqlite3.Connection) -> RefGraph:
+def build_graph(conn: Connection) -> RefGraph:
     """The reference graph of the files indexed in ``conn`` (a workspace database)."""
     paths = [path for (path,) in conn.execute("SELECT path FROM files ORDER BY path")]
     node = {path: i for i, path in enumerate(paths)}

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ from contextos.embed.protocol import Embedder
 from contextos.errors import ContextosError, IndexCancelled, StoreError
 from contextos.secrets import redact
 from contextos.settings import Settings
-from contextos.store.db import bump_generation, transaction
+from contextos.store.db import Connection, bump_generation, transaction
 from contextos.types import Chunk, IndexSummary
 from contextos.walk import WalkedFile, classify_content, is_test_path, walk
 
@@ -106,7 +107,7 @@ def _index_lock(db_path: Path) -> Iterator[None]:
 
 
 def run_index(
-    conn: sqlite3.Connection,
+    conn: Connection,
     db_path: Path,
     root: Path,
     settings: Settings,
@@ -131,7 +132,7 @@ def run_index(
 class _Run:
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         root: Path,
         settings: Settings,
         embedder: Embedder | None,
@@ -193,7 +194,7 @@ class _Run:
             )
         return self.summary
 
-    def _process(self, todo: list[WalkedFile], stored: dict[str, sqlite3.Row]) -> None:
+    def _process(self, todo: list[WalkedFile], stored: dict[str, Any]) -> None:
         """Read and filter files here; chunk and tokenise them in worker processes when there
         are enough bytes to chunk; write batches of whole files, one transaction each. Workers
         leave one CPU to this process, which reads, embeds and writes meanwhile."""
@@ -243,7 +244,7 @@ class _Run:
         analyses: Iterator[Analysis | str],
         done: int,
         total: int,
-        stored: dict[str, sqlite3.Row],
+        stored: dict[str, Any],
     ) -> None:
         batch: list[_Prepared] = []
         n_chunks = 0
@@ -262,7 +263,7 @@ class _Run:
         if batch:
             self._write_each(batch, stored)
 
-    def _write_each(self, batch: list[_Prepared], stored: dict[str, sqlite3.Row]) -> None:
+    def _write_each(self, batch: list[_Prepared], stored: dict[str, Any]) -> None:
         """Write ``batch`` in one transaction; if one of its files makes that fail (not the
         database: that ends the run), write them one by one and skip the ones that fail."""
         try:
@@ -284,7 +285,7 @@ class _Run:
             self.summary.files_added -= 1
         self._delete([rel] if existed else [], reason=reason)
 
-    def _read_one(self, w: WalkedFile, row: sqlite3.Row | None) -> _Pending | None:
+    def _read_one(self, w: WalkedFile, row: Any | None) -> _Pending | None:
         """``_read``, with a file whose reading raises skipped as ``error: <ExceptionType>``."""
         try:
             return self._read(w, row)
@@ -293,7 +294,7 @@ class _Run:
             self._delete([w.rel] if row is not None else [], reason="error")
             return None
 
-    def _read(self, w: WalkedFile, row: sqlite3.Row | None) -> _Pending | None:
+    def _read(self, w: WalkedFile, row: Any | None) -> _Pending | None:
         data = _file_bytes(self.root / w.rel)
         if isinstance(data, str):
             self.skipped[data] += 1
@@ -432,7 +433,7 @@ def _mostly_text(text: str) -> bool:
     return text.count("\ufffd") < max(8, len(text) // 100)
 
 
-def row_chunk(r: sqlite3.Row) -> Chunk:
+def row_chunk(r: Any) -> Chunk:
     return Chunk(
         path=r["path"],
         language=r["language"],
@@ -445,7 +446,7 @@ def row_chunk(r: sqlite3.Row) -> Chunk:
     )
 
 
-def _delete_file(conn: sqlite3.Connection, path: str) -> None:
+def _delete_file(conn: Connection, path: str) -> None:
     row = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
     if row is None:
         return
@@ -458,9 +459,7 @@ def _delete_file(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
 
-def _insert_files(
-    conn: sqlite3.Connection, batch: list[_Prepared], vectors: np.ndarray | None
-) -> None:
+def _insert_files(conn: Connection, batch: list[_Prepared], vectors: np.ndarray | None) -> None:
     """Insert the rows of ``batch``: files, chunks, their FTS rows and symbols, one
     ``executemany`` per table. Ids count on from the largest in use, which is the id SQLite
     itself gives a row of an ``INTEGER PRIMARY KEY`` table without AUTOINCREMENT."""
@@ -525,7 +524,7 @@ def _insert_files(
     conn.executemany("INSERT INTO files_fts(rowid, body, names) VALUES (?, ?, ?)", file_fts)
 
 
-def verify_index(conn: sqlite3.Connection) -> list[str]:
+def verify_index(conn: Connection) -> list[str]:
     """Consistency problems of the index (empty when consistent): every file row has exactly
     its recorded chunks, every chunk has its FTS row and its file, every file its FTS row."""
     problems: list[str] = []

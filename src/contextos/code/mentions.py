@@ -9,10 +9,10 @@ dotted) weigh more than plain words that happen to name a function.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import defaultdict
 
 from contextos.code.query import ParsedQuery, code_like
+from contextos.store.db import Connection
 
 __all__ = ["mention_scores"]
 
@@ -47,7 +47,7 @@ def _module_paths(dotted: str, path_set: set[str], by_name: dict[str, list[str]]
 
 
 def mention_scores(
-    conn: sqlite3.Connection, parsed: ParsedQuery, paths: list[str], plain_word_weight: float
+    conn: Connection, parsed: ParsedQuery, paths: list[str], plain_word_weight: float
 ) -> dict[str, float]:
     """``{path: score}`` for files the query mentions; empty if it mentions none."""
     scores: dict[str, float] = defaultdict(float)

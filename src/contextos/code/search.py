@@ -19,7 +19,6 @@ repository); every other ranking knob is semble's published value or a round def
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field, replace
 
 from contextos.code.chunking.languages import PROSE_LANGUAGES
@@ -39,7 +38,7 @@ from contextos.code.snapshots import Snapshots
 from contextos.embed.protocol import Embedder
 from contextos.retrieval.bm25 import query_weights
 from contextos.retrieval.fusion import rrf, top_by_score
-from contextos.store.db import rows_in
+from contextos.store.db import Connection, rows_in
 from contextos.types import FileHit, SearchHit, SearchMode
 
 __all__ = ["Evidence", "SearchConfig", "fuse_files", "gather", "search", "weights_for"]
@@ -106,7 +105,7 @@ class Evidence:
 
 
 def gather(
-    conn: sqlite3.Connection,
+    conn: Connection,
     snapshots: Snapshots,
     embedder: Embedder | None,
     query: str,
@@ -172,7 +171,7 @@ def fuse_files(
 
 
 def search(
-    conn: sqlite3.Connection,
+    conn: Connection,
     snapshots: Snapshots,
     embedder: Embedder | None,
     query: str,
@@ -206,13 +205,13 @@ def search(
     return _load_hits(conn, ranked)
 
 
-def _chunk_places(conn: sqlite3.Connection, ids: set[int]) -> dict[int, tuple[str, int]]:
+def _chunk_places(conn: Connection, ids: set[int]) -> dict[int, tuple[str, int]]:
     """``{chunk id: (path, start line)}``."""
     sql = "SELECT id, path, start_line FROM chunks WHERE id IN ({marks})"
     return {int(cid): (path, int(line)) for cid, path, line in rows_in(conn, sql, list(ids))}
 
 
-def _file_paths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+def _file_paths(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
@@ -224,7 +223,7 @@ _CHANGELOG = re.compile(
 )
 
 
-def _kinds(conn: sqlite3.Connection, paths: set[str]) -> dict[str, tuple[bool, str]]:
+def _kinds(conn: Connection, paths: set[str]) -> dict[str, tuple[bool, str]]:
     sql = "SELECT path, is_test, language FROM files WHERE path IN ({marks})"
     return {
         path: (bool(is_test), language)
@@ -232,7 +231,7 @@ def _kinds(conn: sqlite3.Connection, paths: set[str]) -> dict[str, tuple[bool, s
     }
 
 
-def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:
+def _load_hits(conn: Connection, scored: list[tuple[int, float]]) -> list[SearchHit]:
     if not scored:
         return []
     marks = ",".join("?" * len(scored))
@@ -261,7 +260,7 @@ def _load_hits(conn: sqlite3.Connection, scored: list[tuple[int, float]]) -> lis
 
 
 def _rank_chunks(
-    conn: sqlite3.Connection,
+    conn: Connection,
     snapshots: Snapshots,
     query: str,
     names: list[str],
@@ -313,7 +312,7 @@ def _rank_chunks(
     return diversify(scores, meta, k, knobs.saturation)
 
 
-def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
+def _defining_chunks(conn: Connection, names: list[str]) -> list[int]:
     """Ids of the chunks defining one of ``names`` (the last part of their symbol)."""
     if not names:
         return []
@@ -325,7 +324,7 @@ def _defining_chunks(conn: sqlite3.Connection, names: list[str]) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]:
+def _chunk_meta(conn: Connection, ids: set[int]) -> dict[int, ChunkMeta]:
     sql = (
         "SELECT c.id, c.path, c.start_line, c.symbol, c.kind, f.is_test, f.language"
         " FROM chunks c JOIN files f ON f.path = c.path WHERE c.id IN ({marks})"
@@ -337,7 +336,7 @@ def _chunk_meta(conn: sqlite3.Connection, ids: set[int]) -> dict[int, ChunkMeta]
 
 
 def _file_hits(
-    conn: sqlite3.Connection,
+    conn: Connection,
     file_scores: dict[str, float],
     chunk_scores: dict[int, float],
     chunk_path: dict[int, str],

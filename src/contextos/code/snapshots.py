@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import sqlite3
 import time
 from pathlib import Path
 
 from contextos.code.graph import RefGraph, build_graph
 from contextos.code.vectors import VectorIndex
 from contextos.retrieval.bm25 import Bm25Index
-from contextos.store.db import generation
+from contextos.store.db import Connection, generation
 
 __all__ = ["Snapshots", "index_running"]
 
@@ -53,7 +52,7 @@ class Snapshots:
         self._graph: tuple[str, RefGraph] | None = None
         self._built_at: dict[str, float] = {}
 
-    def bm25(self, conn: sqlite3.Connection, table: str, names_weight: float) -> Bm25Index:
+    def bm25(self, conn: Connection, table: str, names_weight: float) -> Bm25Index:
         """The BM25 postings of ``table`` with name tokens counting ``names_weight`` times."""
         gen = f"{generation(conn)}:{names_weight}"
         cached = self._bm25.get(table)
@@ -71,7 +70,7 @@ class Snapshots:
         self._built_at[table] = time.monotonic()
         return index
 
-    def graph(self, conn: sqlite3.Connection) -> RefGraph:
+    def graph(self, conn: Connection) -> RefGraph:
         """The file reference graph of the index (``contextos.code.graph.build_graph``)."""
         gen = str(generation(conn))
         if self._graph is not None and (self._graph[0] == gen or self._reusable("graph")):
@@ -87,6 +86,6 @@ class Snapshots:
         fresh = self._built_at[key] + STALE_S > time.monotonic()
         return fresh and index_running(self.db_path)
 
-    def vector_index(self, conn: sqlite3.Connection) -> VectorIndex:
+    def vector_index(self, conn: Connection) -> VectorIndex:
         self.vectors.check(generation(conn))
         return self.vectors

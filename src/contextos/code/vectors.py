@@ -9,12 +9,11 @@ on PostgreSQL is searched there instead, through pgvector's HNSW (``code.pgvecto
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 from numpy.typing import NDArray
 
 from contextos.code import pgvectors
+from contextos.store.db import Connection
 from contextos.store.pg import PgDatabase
 
 __all__ = ["VectorIndex"]
@@ -37,7 +36,7 @@ class VectorIndex:
             self._generation = generation
             self._ann = {}
 
-    def _refresh(self, conn: sqlite3.Connection) -> None:
+    def _refresh(self, conn: Connection) -> None:
         if self._loaded:
             return
         rows = conn.execute(
@@ -54,7 +53,7 @@ class VectorIndex:
         self._loaded = True
 
     def search(
-        self, conn: sqlite3.Connection, query: NDArray[np.float32], k: int
+        self, conn: Connection, query: NDArray[np.float32], k: int
     ) -> list[tuple[int, float]]:
         """The ``k`` chunk ids most similar to ``query`` (normalised), best first."""
         if isinstance(conn, PgDatabase):
