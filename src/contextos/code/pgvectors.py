@@ -34,22 +34,38 @@ def _dim(db: PgDatabase) -> int:
     return int(row[0]) if row and row[0] else 0
 
 
+def _has_mirror(db: PgDatabase) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = 'chunks' AND column_name = 'embedding'"
+    ).fetchone()
+    return row is not None
+
+
+def _add_mirror(db: PgDatabase, ext: str) -> None:
+    """The ``embedding`` column and the trigger that marks a re-embedded chunk's mirror stale
+    (the next sync writes it again), once per index, in one write transaction."""
+    with db.transaction():
+        db.execute(f"ALTER TABLE chunks ADD COLUMN IF NOT EXISTS embedding {ext}.vector")
+        db.execute(
+            "CREATE OR REPLACE FUNCTION chunks_vector_changed() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$ BEGIN NEW.embedding := NULL; RETURN NEW; END $$"
+        )
+        db.execute("DROP TRIGGER IF EXISTS chunks_vector_changed ON chunks")
+        db.execute(
+            "CREATE TRIGGER chunks_vector_changed BEFORE UPDATE OF vector ON chunks"
+            " FOR EACH ROW EXECUTE FUNCTION chunks_vector_changed()"
+        )
+
+
 def sync(db: PgDatabase) -> int:
     """Mirror new chunk vectors into pgvector and build the HNSW index when the index is large
     enough; the number of vectors written."""
     from pgvector.psycopg import register_vector
 
     ext = db.vector_schema()
-    db.execute(f"ALTER TABLE chunks ADD COLUMN IF NOT EXISTS embedding {ext}.vector")
-    db.execute(  # a re-embedded chunk's mirror is stale: the next sync writes it again
-        "CREATE OR REPLACE FUNCTION chunks_vector_changed() RETURNS trigger LANGUAGE plpgsql"
-        " AS $$ BEGIN NEW.embedding := NULL; RETURN NEW; END $$"
-    )
-    db.execute("DROP TRIGGER IF EXISTS chunks_vector_changed ON chunks")
-    db.execute(
-        "CREATE TRIGGER chunks_vector_changed BEFORE UPDATE OF vector ON chunks"
-        " FOR EACH ROW EXECUTE FUNCTION chunks_vector_changed()"
-    )
+    if not _has_mirror(db):
+        _add_mirror(db, ext)
     written = 0
     while True:
         rows = db.execute(

@@ -71,16 +71,12 @@ class CachedEmbedder:
         path: Path | None = None,
         *,
         shared: SharedVectors | Literal["auto"] | None = "auto",
-        push: bool = False,
     ) -> None:
         self.inner = inner
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._shared = shared
-        self.push = push
-        self.stats: Counter[str] = Counter()
-        """Texts answered by the ``local`` cache, the ``shared`` table and the ``model``."""
 
     @property
     def name(self) -> str:
@@ -103,24 +99,19 @@ class CachedEmbedder:
         with self._lock:
             try:
                 found = self._lookup(keys)
-                self.stats["local"] += len(found)
                 missing = {
                     key: text for key, text in zip(keys, texts, strict=True) if key not in found
                 }
                 shared = self.shared if missing else None
                 if shared is not None:
                     team = shared.get(self.name, list(missing))
-                    self.stats["shared"] += len(team)
                     self._store(team)
                     found.update(team)
                     missing = {key: text for key, text in missing.items() if key not in team}
                 if missing:
                     fresh = self.inner.embed_batch(list(missing.values()))
-                    self.stats["model"] += len(missing)
                     new = dict(zip(missing, fresh, strict=True))
                     self._store(new)
-                    if shared is not None and self.push:
-                        shared.put(self.name, new.items())
                     found.update(new)
             except sqlite3.Error as exc:
                 raise StoreError(f"embedding cache {self.path} failed: {exc}") from exc
