@@ -12,7 +12,7 @@ Tables:
 
 from __future__ import annotations
 
-from contextos.store.db import Connection, PortableMigration, ddl
+from contextos.store.db import Connection, PortableMigration, ddl, ddl_script
 from contextos.store.pg import Dialect, PgMigration
 
 __all__ = ["DIALECT", "MIGRATIONS", "PG_MIGRATIONS"]
@@ -22,7 +22,7 @@ _TOKENIZER = "\"unicode61 remove_diacritics 0 tokenchars '_'\""
 
 def m001_code_index(conn: Connection) -> None:
     """Files, chunks, FTS5 tables, symbols, Merkle dirs, meta and audit."""
-    _script(
+    ddl_script(
         conn,
         f"""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,13 +76,6 @@ def m001_code_index(conn: Connection) -> None:
 def m002_unembedded_chunks(conn: Connection) -> None:
     """Partial index so finding chunks without a vector does not scan every vector."""
     ddl(conn, "CREATE INDEX chunks_unembedded ON chunks(id) WHERE vector IS NULL")
-
-
-def _script(conn: Connection, sql: str) -> None:
-    """Run DDL statements one by one: ``executescript`` would commit the open transaction."""
-    for statement in sql.split(";"):
-        if statement.strip():
-            ddl(conn, statement)
 
 
 MIGRATIONS: list[PortableMigration] = [m001_code_index, m002_unembedded_chunks]

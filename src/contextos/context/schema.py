@@ -11,7 +11,7 @@ Tables:
 
 from __future__ import annotations
 
-from contextos.store.db import Connection, PortableMigration, ddl
+from contextos.store.db import Connection, PortableMigration, ddl_script
 from contextos.store.pg import SQLITE_NOW, Dialect, PgMigration
 
 __all__ = ["DIALECT", "MIGRATIONS", "PG_MIGRATIONS"]
@@ -53,9 +53,7 @@ def m001_sessions(conn: Connection) -> None:
         );
         CREATE INDEX compactions_session ON compactions(session_id, kind, id);
     """
-    for statement in statements.split(";\n"):
-        if statement.strip():
-            ddl(conn, statement)
+    ddl_script(conn, statements)
 
 
 MIGRATIONS: list[PortableMigration] = [m001_sessions]

@@ -18,9 +18,7 @@ Tables:
 
 from __future__ import annotations
 
-import sqlite3
-
-from contextos.store.db import Connection, PortableMigration, ddl
+from contextos.store.db import Connection, PortableMigration, ddl, ddl_script
 from contextos.store.pg import SQLITE_NOW, Dialect, PgMigration
 
 __all__ = ["DIALECT", "MIGRATIONS", "PG_MIGRATIONS"]
@@ -114,21 +112,7 @@ INSERT INTO meta(key, value) VALUES ('generation', '0');
 
 def m001_memory(conn: Connection) -> None:
     """Memories, their FTS tokens, edges, facts, append-only history, jobs and meta."""
-    for statement in _split(_M001):
-        ddl(conn, statement)
-
-
-def _split(script: str) -> list[str]:
-    """Statements of ``script``; a trigger body's inner ``;`` stays with its trigger."""
-    out: list[str] = []
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                out.append(buffer.strip())
-            buffer = ""
-    return out
+    ddl_script(conn, _M001)
 
 
 def m002_owner(conn: Connection) -> None:

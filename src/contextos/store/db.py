@@ -37,6 +37,7 @@ __all__ = [
     "bump_generation",
     "connect",
     "ddl",
+    "ddl_script",
     "explain",
     "generation",
     "integrity_problem",
@@ -190,6 +191,18 @@ def ddl(conn: Connection, statement: str) -> None:
             conn.execute(pg_statement)
     else:
         conn.execute(statement)
+
+
+def ddl_script(conn: Connection, script: str) -> None:
+    """Run each statement of a migration script through ``ddl``, one by one (``executescript``
+    would commit the open transaction); a trigger body's inner ``;`` stays with its trigger."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                ddl(conn, buffer.strip())
+            buffer = ""
 
 
 def rows_in(
