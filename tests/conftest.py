@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from tests.wire import WireServer
+
 # One Hypothesis profile, locally and in CI. No deadline: speed targets live in benchmarks, never
 # in timed tests, and on a shared 2-core machine an example's wall time is 3-10 times its CPU
 # time. Tests that change max_examples say why next to it.
@@ -298,3 +300,25 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("CONTEXTOS_DATABASE_URL", url)
     return Backend("postgres", tmp_path, url)
+
+
+@pytest.fixture
+def server() -> Iterator[WireServer]:
+    """A loopback model server speaking the providers' wire formats, for one test."""
+    with WireServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def clean_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No model or provider endpoint from the developer's environment reaches the test."""
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_AUTH_TOKEN",
+        "CONTEXTOS_MODEL",
+        "CONTEXTOS_MODEL_BASE_URL",
+    ):
+        monkeypatch.delenv(var, raising=False)

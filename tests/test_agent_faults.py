@@ -16,14 +16,14 @@ from contextos.agent.loop import Agent
 from contextos.agent.runs import list_runs, run_files
 from contextos.llm.anthropic_chat import AnthropicChat
 from contextos.workspace import Workspace
-from tests.test_agent_loop import FIX, TEST_CMD, _reply, repo, server  # noqa: F401
+from tests.test_agent_loop import FIX, TEST_CMD, _reply, repo  # noqa: F401
 from tests.test_llm_tools import anthropic_tool_reply
 from tests.wire import Reply, WireServer
 
 
 def test_the_anthropic_wire_format_fixes_the_failing_test_too(
     repo: Path,  # noqa: F811
-    server: WireServer,  # noqa: F811
+    server: WireServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for var in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
@@ -60,7 +60,7 @@ def test_the_anthropic_wire_format_fixes_the_failing_test_too(
 
 def test_read_only_calls_of_one_turn_overlap_in_time(
     repo: Path,  # noqa: F811
-    server: WireServer,  # noqa: F811
+    server: WireServer,
 ) -> None:
     server.queue(
         _reply(("lint", {"path": "calc.py"}), ("lint", {"path": "test_calc.py"}), ("lint", {})),
@@ -82,7 +82,7 @@ def test_read_only_calls_of_one_turn_overlap_in_time(
 
 def test_a_run_killed_mid_step_leaves_a_readable_trajectory(
     repo: Path,  # noqa: F811
-    server: WireServer,  # noqa: F811
+    server: WireServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server.queue(FIX[0], FIX[1], Reply(body=FIX[2].body, delay_s=30))

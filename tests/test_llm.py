@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -44,24 +44,7 @@ class Ticket(BaseModel):
 # The fake provider: a real server on loopback, replaying recorded answers
 
 
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def clean_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "ANTHROPIC_AUTH_TOKEN",
-        "CONTEXTOS_MODEL",
-        "CONTEXTOS_MODEL_BASE_URL",
-    ):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_model_env")
 
 
 # Recorded answer shapes ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,22 +24,7 @@ from contextos.llm import (
 )
 from tests.wire import Reply, WireServer
 
-
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def clean_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "OPENAI_BASE_URL",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "ANTHROPIC_AUTH_TOKEN",
-    ):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_model_env")
 
 
 def _openai(url: str, **kw: Any) -> OpenAIChat:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Backend
-from tests.test_llm import openai_body, server  # noqa: F401
+from tests.test_llm import openai_body
 from tests.wire import WireServer
 
 SCRIPT = Path(sys.executable).parent / "contextos"
@@ -79,7 +79,7 @@ def test_user_mistakes_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> 
 
 def test_extract_from_a_transcript_with_a_model_on_loopback(
     tmp_path: Path,
-    server: WireServer,  # noqa: F811
+    server: WireServer,
 ) -> None:
     server.queue(
         openai_body(json.dumps({"explanation": "tool", "memory": "tooling: The user uses uv."})),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -275,12 +274,6 @@ def _reply(name: str, args: dict[str, Any]) -> Reply:
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
         }
     )
-
-
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as s:
-        yield s
 
 
 def test_cli_answers_with_json_through_an_openai_format_server(
