@@ -275,6 +275,7 @@ FORMS: dict[str, list[Row]] = {
         ("class", "Suit", 30, 38),
         ("method", "Suit.color", 34, 37),
         ("function", "queue_helper", 40, 42),
+        ("function", "tap", 44, 49),
     ],
     "forms.py": [
         ("module", None, 1, 3),

@@ -1,6 +1,7 @@
 """Definition rules for PHP, Ruby and C#.
 
-PHP: classes, interfaces, traits and enums with their methods, free functions; braced
+PHP: classes, interfaces, traits and enums with their methods, free functions, also alone in an
+``if`` (``if (! function_exists('tap')) { function tap(...) }``, spanning the guard); braced
 ``namespace X { }`` bodies are scanned through (the ``namespace X;`` form is one line of
 top-level code). Ruby: classes and modules (``A::B`` is the symbol ``A.B``), ``def`` and
 ``def self.x`` (both ``Class.x``), and classes bound to a constant (``Point = Struct.new(:x) do
@@ -15,6 +16,7 @@ assigned to variables, Ruby ``define_method`` and blocks, C# local functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tree_sitter import Node
 
@@ -37,6 +39,11 @@ _PHP_CLASSES = frozenset(
 def _php(node: Node, src: bytes) -> list[Match]:
     name = field_text(node, "name", src)
     body = node.child_by_field_name("body")
+    if node.type == "if_statement" and body is not None:
+        guarded = [c for c in body.named_children if c.type != "comment"]
+        if len(guarded) != 1 or guarded[0].type not in ("function_definition", *_PHP_CLASSES):
+            return []
+        return [replace(m, node=node) for m in _php(guarded[0], src)]
     if node.type in _PHP_CLASSES:
         return [Match("class", name, node, node, body, members=body)]
     if node.type in ("function_definition", "method_declaration") and body is not None:
