@@ -180,6 +180,7 @@ FORMS: dict[str, list[Row]] = {
         ("type", "EitherT.Left", 15, 15),
         ("method", "EitherT.left", 17, 17),
         ("class", "Color", 20, 22),
+        ("class", "Bounded", 24, 26),
     ],
     "Forms.swift": [
         ("module", None, 1, 1),

@@ -1,7 +1,8 @@
 """Definition rules for Scala, Kotlin and Swift.
 
 Scala: classes, objects (package objects too), traits, enums and ``given ... with`` bodies as
-containers; ``type`` aliases; ``def`` with a body, and ``val``/``var`` whose value spans several
+containers; ``type`` aliases (``type Id[A] = A``; abstract type members stay in their
+container's text); ``def`` with a body, and ``val``/``var`` whose value spans several
 lines (``new Functor[F] { ... }``, blocks); ``package p { }`` bodies and ``extension`` groups are
 scanned through. Kotlin: classes, interfaces, enum classes, objects and companion objects (named
 ``Companion`` unless named); ``typealias``; functions, secondary constructors, properties with a
@@ -53,7 +54,7 @@ def _scala(node: Node, src: bytes) -> list[Match]:
         return [Match("class", name, node, node, body, members=body, rows=rows)]
     if node.type == "function_definition":
         return [Match("function", name, node, node, body, rows=rows)]
-    if node.type == "type_definition":
+    if node.type == "type_definition" and node.child_by_field_name("type") is not None:
         return [Match("type", name, node, node, rows=rows)]
     if node.type in _SCALA_VALUES and rows[1] > rows[0]:
         value = node.child_by_field_name("value")
