@@ -3,11 +3,15 @@ the definition forms of every parsed language, and the index re-chunking every f
 chunker changes.
 
 Each golden file under ``fixtures/chunking`` holds a container with two or more methods, a free
-function and a comment above a definition. Each file under ``fixtures/chunking/forms`` holds the
-ways its language defines a name (type aliases, grouped and multi-line bindings, macros, exported
-classes, ``declare``, ...) and forms that define nothing (one-line constants, prototypes,
-abstract methods), which stay top-level or class text. The expected rows were read off the files
-by hand.
+function and a comment above a definition; the expected rows were read off the file by hand.
+Each file under ``fixtures/chunking/forms`` holds the ways its language defines a name (type
+aliases, grouped and multi-line bindings, macros, export macros, ``declare``, ...) and forms that
+define nothing (one-line constants, prototypes, abstract methods). ``FORMS`` records what the
+chunker makes of them today, misses included: in module chunks stay TypeScript ``const X =
+<call>``, Go ``var``/``const``, Rust ``static``, multi-line ``#define``, C++ ``using`` aliases,
+concepts and ``class FMT_API x``, ``declare`` forms, Kotlin/Swift/Scala type aliases, C#
+delegates, Ruby ``X = Struct.new do``. Rules for all of them were measured and reverted (the
+"definition forms" paragraph of ``docs/benchmarks.md``); a rule added later changes these rows.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import pytest
 
 from contextos import Workspace
 from contextos.code.chunking import CHUNKER_VERSION, PARSED_LANGUAGES, chunk_file, language_for
-from contextos.code.chunking.languages import grammar_for
 from contextos.code.symbols import defined_symbols
 from tests.conftest import RepoMaker
 from tests.test_chunking import assert_well_formed
@@ -126,8 +129,7 @@ GOLDEN: dict[str, list[Row]] = {
 
 FORMS: dict[str, list[Row]] = {
     "Forms.cs": [
-        ("module", None, 1, 3),
-        ("type", "FormatterHandler", 5, 5),
+        ("module", None, 1, 5),
         ("class", "IMessagePackFormatter", 7, 10),
         ("class", "MessagePackSerializer", 12, 20),
         ("method", "MessagePackSerializer.Serialize", 14, 17),
@@ -158,26 +160,23 @@ FORMS: dict[str, list[Row]] = {
         ("class", "StringUtils.Mode", 28, 28),
     ],
     "Forms.kt": [
-        ("module", None, 1, 1),
-        ("type", "CompletionHandler", 3, 3),
+        ("module", None, 1, 3),
         ("class", "Flow", 5, 7),
         ("class", "FlowCollector", 9, 11),
         ("class", "Point", 13, 13),
         ("class", "Result", 15, 17),
         ("class", "Result.Empty", 16, 16),
         ("function", "shout", 19, 19),
-        ("variable", "DefaultDispatcher", 21, 23),
+        ("module", None, 21, 23),
         ("function", "isActive", 25, 26),
         ("class", "Mode", 28, 28),
     ],
     "Forms.scala": [
-        ("module", None, 1, 1),
-        ("type", "Id", 3, 3),
+        ("module", None, 1, 3),
         ("class", "Monad", 5, 10),
         ("method", "Monad.map", 8, 9),
         ("class", "EitherT", 12, 12),
         ("class", "EitherT", 14, 18),
-        ("type", "EitherT.Left", 15, 15),
         ("method", "EitherT.left", 17, 17),
         ("class", "Color", 20, 22),
         ("class", "Bounded", 24, 26),
@@ -191,14 +190,13 @@ FORMS: dict[str, list[Row]] = {
         ("method", "Application.shutdown", 12, 12),
         ("class", "Request", 15, 17),
         ("class", "HTTPMethod", 19, 19),
-        ("type", "Responder", 21, 21),
+        ("module", None, 21, 21),
         ("class", "Counter", 23, 25),
         ("method", "Counter.increment", 24, 24),
         ("function", "makeApp", 27, 29),
     ],
     "forms.c": [
-        ("module", None, 1, 2),
-        ("function", "UV_MAX", 3, 4),
+        ("module", None, 1, 4),
         ("type", "uv_loop_t", 6, 7),
         ("type", "uv_anon_t", 9, 11),
         ("type", "uv_loop_s", 13, 15),
@@ -228,9 +226,7 @@ FORMS: dict[str, list[Row]] = {
         ("type", "HandlerFunc", 10, 11),
         ("type", "HandlersChain", 12, 13),
         ("type", "IRouter", 15, 17),
-        ("module", None, 19, 23),
-        ("variable", "defaultMethods", 24, 28),
-        ("variable", "DefaultWriter", 30, 32),
+        ("module", None, 19, 32),
         ("function", "New", 34, 36),
         ("method", "Engine.Use", 38, 40),
     ],
@@ -238,22 +234,19 @@ FORMS: dict[str, list[Row]] = {
         ("module", None, 1, 2),
         ("class", "formatter", 4, 7),
         ("method", "formatter.formatter", 6, 6),
-        ("type", "string_view", 9, 9),
-        ("type", "buffer_t", 11, 11),
-        ("type", "formattable", 13, 13),
+        ("module", None, 9, 13),
         ("type", "align", 15, 15),
-        ("class", "format_error", 17, 20),
+        ("module", None, 17, 20),
         ("class", "basic_memory_buffer", 22, 26),
         ("method", "basic_memory_buffer.grow", 28, 29),
-        ("function", "FMT_STRING", 31, 32),
-        ("module", None, 34, 34),
+        ("module", None, 31, 34),
     ],
     "forms.js": [
         ("module", None, 1, 1),
         ("function", "View", 3, 5),
         ("function", "View.prototype.lookup", 7, 9),
         ("function", "exports.compile", 11, 13),
-        ("variable", "defaults", 15, 18),
+        ("module", None, 15, 18),
         ("class", "Router", 20, 24),
         ("method", "Router.handle", 21, 23),
         ("module", None, 26, 26),
@@ -276,7 +269,7 @@ FORMS: dict[str, list[Row]] = {
         ("class", "Suit", 30, 38),
         ("method", "Suit.color", 34, 37),
         ("function", "queue_helper", 40, 42),
-        ("function", "tap", 44, 49),
+        ("module", None, 44, 49),
     ],
     "forms.py": [
         ("module", None, 1, 3),
@@ -293,8 +286,6 @@ FORMS: dict[str, list[Row]] = {
         ("class", "Rack.Response", 4, 14),
         ("method", "Rack.Response.[]", 8, 10),
         ("method", "Rack.Response.initialize", 12, 13),
-        ("class", "Rack.Point", 16, 18),
-        ("method", "Rack.Point.distance", 17, 17),
         ("method", "Rack.release", 21, 21),
         ("class", "Rack.Utils.HeaderHash", 25, 26),
     ],
@@ -310,9 +301,7 @@ FORMS: dict[str, list[Row]] = {
         ("function", "pin", 28, 31),
         ("type", "MissedTickBehavior", 33, 35),
         ("type", "Result", 37, 37),
-        ("module", None, 39, 39),
-        ("variable", "REGISTRY", 41, 43),
-        ("module", None, 45, 45),
+        ("module", None, 39, 45),
         ("function", "helper", 46, 47),
     ],
     "forms.sh": [
@@ -325,16 +314,13 @@ FORMS: dict[str, list[Row]] = {
     "forms.ts": [
         ("module", None, 1, 1),
         ("type", "ZodType", 3, 5),
-        ("variable", "ZodType", 7, 9),
+        ("module", None, 7, 9),
         ("type", "ZodTypeAny", 11, 11),
         ("class", "ZodBase", 13, 17),
         ("method", "ZodBase.parse", 14, 16),
-        ("variable", "config", 19, 21),
-        ("module", None, 23, 23),
+        ("module", None, 19, 23),
         ("type", "ZodKind", 25, 27),
-        ("function", "greet", 29, 29),
-        ("class", "Issue", 31, 33),
-        ("module", None, 35, 35),
+        ("module", None, 29, 35),
         ("function", "assertEqual", 36, 37),
         ("function", "makeIssue", 39, 41),
         ("function", "handler", 43, 45),
@@ -343,14 +329,14 @@ FORMS: dict[str, list[Row]] = {
         ("module", None, 1, 1),
         ("type", "ButtonProps", 3, 5),
         ("function", "Button", 7, 9),
-        ("variable", "theme", 11, 13),
+        ("module", None, 11, 13),
     ],
     "forms.zig": [
         ("module", None, 1, 1),
         ("class", "Arg", 3, 9),
         ("method", "Arg.init", 6, 8),
         ("class", "Mode", 11, 11),
-        ("variable", "Error", 13, 15),
+        ("module", None, 13, 15),
         ("function", "parse", 17, 17),
         ("function", "List", 19, 21),
         ("function", "test.parse", 23, 25),
@@ -398,7 +384,7 @@ def test_definition_form_files_cover_every_parsed_language() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(FORMS))
-def test_each_definition_form_is_a_chunk_named_after_what_it_defines(name: str) -> None:
+def test_definition_forms_are_chunked_as_recorded_and_listed_as_definitions(name: str) -> None:
     text = form(name)
     chunks = chunk_file(name, text)
     assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == FORMS[name]
@@ -412,98 +398,6 @@ def test_truncated_and_unbalanced_definition_forms_still_cover_every_line(name: 
     for text in truncations(form(name)):
         assert_well_formed(chunk_file(name, text), text)
         assert_well_formed(chunk_file(name, text, window_lines=3, max_chunk_lines=4), text)
-
-
-def test_a_one_line_binding_stays_top_level_code_and_a_longer_one_is_a_definition() -> None:
-    cases = {
-        "a.ts": ("export const A = 1;\n", "export const A = {\n  b: 1,\n};\n"),
-        "a.go": ("package a\n\nvar A = 1\n", "package a\n\nvar A = T{\n\tB: 1,\n}\n"),
-        "a.rs": ("const A: u8 = 1;\n", "static A: T = T {\n    b: 1,\n};\n"),
-        "a.h": ("#define A 1\n", "#define A \\\n  1\n"),
-        "a.kt": ("val a = 1\n", "val a = listOf(\n    1,\n)\n"),
-        "a.zig": ("const a = 1;\n", "const a = .{\n    .b = 1,\n};\n"),
-    }
-    for name, (short, long) in cases.items():
-        assert [c.kind for c in chunk_file(name, short)] == ["module"], name
-        assert [c.kind for c in chunk_file(name, long)][-1] == "variable", name
-    # Lua tables and Ruby constants other than classes stay top-level code at any length
-    assert [c.kind for c in chunk_file("a.lua", "M.a = {\n  b = 1,\n}\n")] == ["module"]
-    assert [c.kind for c in chunk_file("a.rb", "A = [\n  1,\n].freeze\n")] == ["module"]
-
-
-def test_a_record_exported_through_a_macro_is_a_record_not_a_function() -> None:
-    """``class EXPORT name`` parses as a function named ``name`` returning ``class EXPORT``."""
-    text = "class GTEST_API_ Test : public Base {\n public:\n  int x;\n};\n"
-    assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunk_file("t.hpp", text)] == [
-        ("class", "Test", 1, 4)
-    ]
-    text = "struct PACKED header {\n  int x;\n};\n"
-    assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunk_file("t.c", text)] == [
-        ("type", "header", 1, 3)
-    ]
-
-
-CPP_HEADER = """FMT_BEGIN_NAMESPACE
-template <typename T> class basic_memory_buffer : public buffer<T> {
- private:
-  FMT_NO_UNIQUE_ADDRESS Allocator alloc_;
-
- public:
-  FMT_CONSTEXPR20 basic_memory_buffer(basic_memory_buffer&& other) noexcept
-      : buffer<T>(grow) {
-    move(other);
-  }
-
-  FMT_CONSTEXPR20 void resize(size_t count) { this->try_resize(count); }
-};
-FMT_END_NAMESPACE
-"""
-
-C_HEADER = """#ifndef UV_H
-#define UV_H
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-struct uv_loop_s {
-  void* data;
-};
-
-UV_EXTERN int uv_loop_init(uv_loop_t* loop);
-
-#ifdef __cplusplus
-}
-#endif
-#endif
-"""
-
-
-def test_a_header_written_in_cpp_parses_as_cpp_whatever_its_extension() -> None:
-    """Export macros on a line of their own or before a declaration are no parse errors."""
-    expected = [
-        ("module", None, 1, 1),
-        ("class", "basic_memory_buffer", 2, 13),
-        ("method", "basic_memory_buffer.basic_memory_buffer", 7, 10),
-        ("method", "basic_memory_buffer.resize", 12, 12),
-        ("module", None, 14, 14),
-    ]
-    for name in ("format.h", "format.hpp"):
-        chunks = chunk_file(name, CPP_HEADER)
-        assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == expected
-        assert chunks[2].text.startswith("  FMT_CONSTEXPR20 basic_memory_buffer(")
-        assert_well_formed(chunks, CPP_HEADER)
-    assert {c.language for c in chunk_file("format.h", CPP_HEADER)} == {"c"}
-    assert grammar_for("c", CPP_HEADER) == "cpp"
-
-
-def test_a_c_header_with_a_cplusplus_guard_stays_c() -> None:
-    assert grammar_for("c", C_HEADER) == "c"
-    chunks = chunk_file("uv.h", C_HEADER)
-    assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == [
-        ("module", None, 1, 5),
-        ("type", "uv_loop_s", 7, 9),
-        ("module", None, 11, 16),
-    ]
 
 
 def test_a_method_carries_its_container_signature_as_context() -> None:

@@ -9,9 +9,6 @@ What a chunk holds (``Chunk`` lines are 1-based and inclusive):
   (header, docstring, attributes, closing brace) with each member reduced to its decorators and
   signature lines. The members are chunks of their own, so no method body is stored twice while
   the class chunk still reads as a summary. A class without methods is stored verbatim.
-- ``variable``: a name bound to a value that spans several lines (``const schema = z.object({
-  ...})``, ``var DefaultConfig = &Config{...}``, a multi-line ``#define``); one-line bindings stay
-  in module chunks, so a file of constants is not cut into one chunk per line.
 - ``module``: top-level code between definitions (imports, constants, ``if __name__ ...``).
 - ``window``: line windows of files without a parser; Markdown is cut at headings first.
 
@@ -30,19 +27,17 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from contextos.code.chunking.languages import PARSED_LANGUAGES, grammar_for, language_for
+from contextos.code.chunking.languages import PARSED_LANGUAGES, language_for
 from contextos.code.chunking.lines import MAX_CHUNK_CHARS, Lines, markdown_sections
 from contextos.code.chunking.outline import Definition, outline
 from contextos.types import Chunk
 
 __all__ = ["CHUNKER_VERSION", "chunk_file"]
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "2"
 """Changes whenever the same text may be cut into different chunks (a language gains rules, a
 rule changes). The index records it and re-chunks every file when it differs, since it otherwise
-re-chunks only files whose content changed. 2: syntax chunking of eleven more languages. 3: more
-definition forms (bindings over several lines, type aliases, macro-exported C++ classes,
-TypeScript ``declare``), C++ headers named ``.h`` parsed as C++, export macros blanked."""
+re-chunks only files whose content changed. 2: syntax chunking of eleven more languages."""
 
 _WORD = re.compile(r"\w")
 
@@ -67,8 +62,7 @@ def chunk_file(
     cutter = _Cutter(path, language, lines, window_lines, max_chunk_lines)
     if language == "markdown":
         return cutter.markdown()
-    parsed = language in PARSED_LANGUAGES
-    defs = outline(lines.source, grammar_for(language, lines.source)) if parsed else None
+    defs = outline(lines.source, language) if language in PARSED_LANGUAGES else None
     if defs is None:
         return cutter.span(*span, None, "window", "", window_lines)
     return cutter.syntax(defs)

@@ -1,24 +1,18 @@
 """Definition rules for Go, Rust, Java, C and C++.
 
-Go: functions, methods (``Recv.Name``), each type of a ``type`` declaration, and each ``var`` or
-``const`` spec binding one name to a value over several lines (grouped or not). Rust: functions
-and macros, structs/enums/unions/type aliases, ``const``/``static`` items over several lines,
-traits and ``impl`` blocks as containers of methods (``Type.method``, generics dropped), ``mod``
-bodies scanned through. Java: classes, interfaces,
+Go: functions, methods (``Recv.Name``), each type of a ``type`` declaration. Rust: functions and
+macros, structs/enums/unions/type aliases, traits and ``impl`` blocks as containers of methods
+(``Type.method``, generics dropped), ``mod`` bodies scanned through. Java: classes, interfaces,
 enums, records and annotation types with their methods and constructors (abstract and interface
 methods without a body stay in their class's text). C/C++: function
 definitions (``Foo::bar`` defined out of line is the method ``Foo.bar``), struct/union/enum/class
-specifiers with a body, also behind an export macro (``class FMT_API format_error : base {``),
-typedefs, ``using`` aliases and concepts outside classes, ``#define`` over several lines;
-templates span their ``template <...>`` line; namespaces, ``extern "C"`` and preprocessor
-conditionals are scanned through. Left out: one-line Go ``var``/``const`` specs and ``#define``s,
-C prototypes, which stay top-level code, and the struct tag of ``typedef struct tag {} name;``
-(the chunk is named ``name``).
+specifiers with a body, typedefs; templates span their ``template <...>`` line; namespaces,
+``extern "C"`` and preprocessor conditionals are scanned through. Left out: Go ``var``/``const``
+blocks and C prototypes, which stay top-level code.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -27,7 +21,6 @@ from tree_sitter import Node
 from contextos.code.chunking.syntax import (
     LangRules,
     Match,
-    end_row,
     errors_only,
     field_text,
     first_named,
@@ -57,8 +50,6 @@ def _go(node: Node, src: bytes) -> list[Match]:
     if node.type == "method_declaration":
         receiver = _receiver_type(node.child_by_field_name("receiver"), src)
         return [Match("method", f"{receiver}.{name}" if receiver else name, node, node, body)]
-    if node.type in ("var_declaration", "const_declaration"):
-        return _go_values(node, src)
     if node.type != "type_declaration":
         return []
     specs = [c for c in node.named_children if c.type in ("type_spec", "type_alias")]
@@ -78,33 +69,6 @@ def _go(node: Node, src: bytes) -> list[Match]:
         )
         for i, spec in enumerate(specs)
     ]
-
-
-def _go_values(node: Node, src: bytes) -> list[Match]:
-    """The specs of a ``var``/``const`` declaration that bind one name to a value spanning
-    several lines (``var DefaultConfig = &Config{...}``); one-line specs stay top-level code.
-    A spec of a ``var (...)`` group spans its own rows and the comments directly above it."""
-    grouped = node.named_children
-    if len(grouped) == 1 and grouped[0].type == "var_spec_list":
-        grouped = grouped[0].named_children
-    specs = [c for c in grouped if c.type in ("var_spec", "const_spec")]
-    found: list[Match] = []
-    for spec in specs:
-        names = spec.children_by_field_name("name")
-        value = spec.child_by_field_name("value")
-        if len(names) != 1 or value is None or end_row(spec) == spec.start_point.row:
-            continue
-        name = text_of(names[0], src)
-        if len(specs) == 1 and spec.parent == node:
-            found.append(Match("variable", name, node, node, value))
-            continue
-        first = spec.start_point.row
-        above = spec.prev_named_sibling
-        while above is not None and above.type == "comment" and end_row(above) + 1 == first:
-            first = above.start_point.row
-            above = above.prev_named_sibling
-        found.append(Match("variable", name, spec, spec, value, rows=(first, end_row(spec))))
-    return found
 
 
 GO_RULES = LangRules(frozenset({"comment"}), _go, errors_only)
@@ -131,8 +95,6 @@ def _rust(node: Node, src: bytes) -> list[Match]:
         return [Match("class", name, node, node, body, members=body)]
     if node.type == "impl_item":
         return [Match("class", _impl_type(node, src), node, node, body, members=body)]
-    if node.type in ("const_item", "static_item") and end_row(node) > node.start_point.row:
-        return [Match("variable", name, node, node, node.child_by_field_name("value"))]
     return []
 
 
@@ -189,12 +151,7 @@ _NAMES = frozenset(
     }
 )
 _RECORDS = frozenset({"struct_specifier", "union_specifier", "class_specifier", "enum_specifier"})
-_ALIASES = frozenset({"alias_declaration", "concept_definition"})
-_WRAPPED = frozenset(
-    {"function_definition", "declaration", "field_declaration", *_RECORDS, *_ALIASES}
-)
-_MACROS = frozenset({"preproc_def", "preproc_function_def"})
-_MACRO_NAME = re.compile(r"\s*((?:[A-Za-z_]\w*::)*[A-Za-z_]\w*)")
+_WRAPPED = frozenset({"function_definition", "declaration", "field_declaration", *_RECORDS})
 _SCANNED = frozenset(
     {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef", "ERROR"}
 )
@@ -235,31 +192,8 @@ def _record(node: Node, span: Node, src: bytes, cpp: bool) -> list[Match]:
     return [Match("type", name, span, node, body)]
 
 
-def _macro_record(node: Node, src: bytes) -> str:
-    """The name of ``class EXPORT_MACRO name ... { }``, which parses as a function definition
-    whose type is a bodiless ``class EXPORT_MACRO`` and whose declarator is no function; ``""``
-    for every other node."""
-    record = node.child_by_field_name("type")
-    body = node.child_by_field_name("body")
-    if node.type != "function_definition" or record is None or body is None:
-        return ""
-    if record.type not in _RECORDS or record.child_by_field_name("body") is not None:
-        return ""
-    chain = _declarator_chain(node.child_by_field_name("declarator"))
-    if any(n.type == "function_declarator" for n in chain):
-        return ""
-    rest = src[record.end_byte : body.start_byte].decode("utf-8", "replace")
-    found = _MACRO_NAME.match(rest)
-    return qualify(found.group(1)) if found and found.group(1) != "final" else ""
-
-
 def _c_family(node: Node, src: bytes, cpp: bool) -> list[Match]:
     kind = node.type
-    if name := _macro_record(node, src):
-        record = node.child_by_field_name("type")
-        enum = record is not None and record.type == "enum_specifier"
-        kind = "class" if cpp and not enum else "type"
-        return [Match(kind, name, node, node, node.child_by_field_name("body"))]
     if kind == "function_definition":
         name = _declarator_name(node.child_by_field_name("declarator"), src, function=True)
         body = node.child_by_field_name("body")
@@ -276,12 +210,6 @@ def _c_family(node: Node, src: bytes, cpp: bool) -> list[Match]:
     if kind == "type_definition":
         name = _declarator_name(node.child_by_field_name("declarator"), src)
         return [Match("type", name, node, node)] if name else []
-    in_class = node.parent is not None and node.parent.type == "field_declaration_list"
-    if kind in _ALIASES and not in_class:
-        return [Match("type", qualify(field_text(node, "name", src)), node, node)]
-    if kind in _MACROS and end_row(node) > node.start_point.row:
-        callable_kind = "function" if kind == "preproc_function_def" else "variable"
-        return [Match(callable_kind, field_text(node, "name", src), node, node)]
     if kind == "template_declaration":
         inner = first_named(node, _WRAPPED | {"template_declaration"})
         return [replace(m, node=node) for m in _c_family(inner, src, cpp)] if inner else []
@@ -296,9 +224,6 @@ def _c_transparent(node: Node) -> Sequence[Node] | None:
         body = node.child_by_field_name("body")
         if body is None or any(n.type == "function_declarator" for n in chain):
             return None
-        record = node.child_by_field_name("type")
-        if record is not None and record.type in _RECORDS:
-            return None
         return body.children
     if node.type in ("namespace_definition", "linkage_specification"):
         body = node.child_by_field_name("body")
@@ -308,28 +233,7 @@ def _c_transparent(node: Node) -> Sequence[Node] | None:
     return node.children if node.type in _SCANNED else None
 
 
-_MACRO_LINE = re.compile(r"^[ \t]*[A-Z_][A-Z0-9_]*[ \t]*$", re.MULTILINE)
-_MACRO_PREFIX = re.compile(
-    r"^[ \t]*((?:[A-Z][A-Z0-9]*_[A-Z0-9_]*[ \t]+)+)(?=[A-Za-z_~])", re.MULTILINE
-)
-
-
-def _hide_macros(text: str) -> str:
-    """``text`` with spaces over the macros a C parser cannot expand and stumbles on: a line
-    holding one upper-case name (``FMT_BEGIN_NAMESPACE``, ``G_BEGIN_DECLS``) and upper-case names
-    with an underscore leading a declaration (``FMT_CONSTEXPR20 void f()``, ``UV_EXTERN int``).
-    Plain upper-case type names (``DWORD x;``) are left alone. Only ASCII is replaced, so every
-    row and byte offset stays where it was."""
-    text = _MACRO_LINE.sub(lambda m: " " * len(m.group()), text)
-    return _MACRO_PREFIX.sub(lambda m: m.group()[: m.start(1) - m.start()] + " " * len(m[1]), text)
-
-
-C_RULES = LangRules(
-    frozenset({"comment"}),
-    lambda n, s: _c_family(n, s, cpp=False),
-    _c_transparent,
-    _hide_macros,
-)
+C_RULES = LangRules(frozenset({"comment"}), lambda n, s: _c_family(n, s, cpp=False), _c_transparent)
 CPP_RULES = LangRules(
-    frozenset({"comment"}), lambda n, s: _c_family(n, s, cpp=True), _c_transparent, _hide_macros
+    frozenset({"comment"}), lambda n, s: _c_family(n, s, cpp=True), _c_transparent
 )

@@ -1,15 +1,14 @@
 """Definition rules for Scala, Kotlin and Swift.
 
 Scala: classes, objects (package objects too), traits, enums and ``given ... with`` bodies as
-containers; ``type`` aliases (``type Id[A] = A``; abstract type members stay in their
-container's text); ``def`` with a body, and ``val``/``var`` whose value spans several
-lines (``new Functor[F] { ... }``, blocks); ``package p { }`` bodies and ``extension`` groups are
-scanned through. Kotlin: classes, interfaces, enum classes, objects and companion objects (named
-``Companion`` unless named); ``typealias``; functions, secondary constructors, properties with a
-getter or setter, and top-level properties whose value spans several lines. Swift: classes,
-structs, enums, actors and extensions (one grammar node) and protocols; ``typealias``;
-functions, ``init``, ``deinit``, subscripts and computed properties. Left out: Scala and Kotlin
-abstract functions and Swift protocol requirements, which stay in their container's text.
+containers; ``def`` with a body, and ``val``/``var`` whose value spans several lines
+(``new Functor[F] { ... }``, blocks); ``package p { }`` bodies and ``extension`` groups are
+scanned through. Kotlin: classes,
+interfaces, enum classes, objects and companion objects (named ``Companion`` unless named);
+functions, secondary constructors and properties with a getter or setter. Swift: classes,
+structs, enums, actors and extensions (one grammar node) and protocols; functions, ``init``,
+``deinit``, subscripts and computed properties. Left out: Scala and Kotlin abstract functions and
+Swift protocol requirements, which stay in their container's text.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from tree_sitter import Node
 from contextos.code.chunking.syntax import (
     LangRules,
     Match,
-    end_row,
     errors_only,
     field_text,
     first_named,
@@ -54,8 +52,6 @@ def _scala(node: Node, src: bytes) -> list[Match]:
         return [Match("class", name, node, node, body, members=body, rows=rows)]
     if node.type == "function_definition":
         return [Match("function", name, node, node, body, rows=rows)]
-    if node.type == "type_definition" and node.child_by_field_name("type") is not None:
-        return [Match("type", name, node, node, rows=rows)]
     if node.type in _SCALA_VALUES and rows[1] > rows[0]:
         value = node.child_by_field_name("value")
         name = field_text(node, "pattern", src)
@@ -91,27 +87,14 @@ def _kotlin(node: Node, src: bytes) -> list[Match]:
         return [Match("function", name, node, node, body)] if body is not None else []
     if node.type == "secondary_constructor":
         return [Match("function", "constructor", node, node, first_named(node, _BLOCK))]
-    if node.type == "type_alias":
-        return [Match("type", field_text(node, "type", src), node, node)]
     if node.type == "property_declaration":
-        return _kotlin_property(node, src)
-    return []
-
-
-def _kotlin_property(node: Node, src: bytes) -> list[Match]:
-    """A property with a getter or setter, or a top-level one whose value spans several lines
-    (``val DefaultDispatcher = createDefaultDispatcher(...)``)."""
-    accessor = first_named(node, frozenset({"getter", "setter"}))
-    variable = first_named(node, frozenset({"variable_declaration"}))
-    if variable is None:
-        return []
-    name = text_of(variable, src).split(":")[0].strip()
-    if accessor is not None:
+        accessor = first_named(node, frozenset({"getter", "setter"}))
+        variable = first_named(node, frozenset({"variable_declaration"}))
+        if accessor is None or variable is None:
+            return []
+        name = text_of(variable, src).split(":")[0].strip()
         return [Match("function", name, node, node, accessor)]
-    top = node.parent is not None and node.parent.type == "source_file"
-    if not top or end_row(node) == node.start_point.row or not name.isidentifier():
-        return []
-    return [Match("variable", name, node, node, variable.next_named_sibling)]
+    return []
 
 
 _BLOCK = frozenset({"block"})
@@ -137,8 +120,6 @@ def _swift(node: Node, src: bytes) -> list[Match]:
     if node.type in _SWIFT_FUNCTIONS and body is not None:
         name = _SWIFT_FUNCTIONS[node.type] or field_text(node, "name", src)
         return [Match("function", name, node, node, body)]
-    if node.type == "typealias_declaration":
-        return [Match("type", field_text(node, "name", src).split("<")[0], node, node)]
     if node.type == "property_declaration":
         computed = node.child_by_field_name("computed_value")
         name = field_text(node, "name", src)

@@ -1,12 +1,10 @@
 """Definition rules for PHP, Ruby and C#.
 
-PHP: classes, interfaces, traits and enums with their methods, free functions, also alone in an
-``if`` (``if (! function_exists('tap')) { function tap(...) }``, spanning the guard); braced
+PHP: classes, interfaces, traits and enums with their methods, free functions; braced
 ``namespace X { }`` bodies are scanned through (the ``namespace X;`` form is one line of
 top-level code). Ruby: classes and modules (``A::B`` is the symbol ``A.B``), ``def`` and
-``def self.x`` (both ``Class.x``), and classes bound to a constant (``Point = Struct.new(:x) do
-... end``); ``class << self`` is scanned through, so its methods belong to the class. C#:
-classes, structs, interfaces, records and enums, delegates; methods, constructors,
+``def self.x`` (both ``Class.x``); ``class << self`` is scanned through, so its methods belong to
+the class. C#: classes, structs, interfaces, records and enums; methods, constructors,
 destructors, operators, indexers, and properties whose accessors have a body (auto-properties
 stay in their class's text); namespaces, block or file-scoped, are scanned through and are not
 part of symbols. Left out: PHP abstract and interface methods without a body, PHP closures
@@ -16,7 +14,6 @@ assigned to variables, Ruby ``define_method`` and blocks, C# local functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from tree_sitter import Node
 
@@ -26,7 +23,6 @@ from contextos.code.chunking.syntax import (
     errors_only,
     field_text,
     qualify,
-    text_of,
 )
 
 __all__ = ["CSHARP_RULES", "PHP_RULES", "RUBY_RULES"]
@@ -39,11 +35,6 @@ _PHP_CLASSES = frozenset(
 def _php(node: Node, src: bytes) -> list[Match]:
     name = field_text(node, "name", src)
     body = node.child_by_field_name("body")
-    if node.type == "if_statement" and body is not None:
-        guarded = [c for c in body.named_children if c.type != "comment"]
-        if len(guarded) != 1 or guarded[0].type not in ("function_definition", *_PHP_CLASSES):
-            return []
-        return [replace(m, node=node) for m in _php(guarded[0], src)]
     if node.type in _PHP_CLASSES:
         return [Match("class", name, node, node, body, members=body)]
     if node.type in ("function_definition", "method_declaration") and body is not None:
@@ -67,22 +58,7 @@ def _ruby(node: Node, src: bytes) -> list[Match]:
         return [Match("class", name, node, node, members=node)]
     if node.type in ("method", "singleton_method"):
         return [Match("function", name, node, node, node.child_by_field_name("body"))]
-    if node.type == "assignment":
-        return _ruby_class_constant(node, src)
     return []
-
-
-def _ruby_class_constant(node: Node, src: bytes) -> list[Match]:
-    """``Point = Struct.new(:x, :y) do ... end`` (``Class.new``, ``Data.define``): a class bound
-    to a constant, its block's methods its members. Other constants stay top-level code."""
-    target = node.child_by_field_name("left")
-    value = node.child_by_field_name("right")
-    if target is None or target.type not in ("constant", "scope_resolution") or value is None:
-        return []
-    block = value.child_by_field_name("block") if value.type == "call" else None
-    if block is None or block.type != "do_block":
-        return []
-    return [Match("class", qualify(text_of(target, src)), node, node, block, members=block)]
 
 
 def _ruby_transparent(node: Node) -> Sequence[Node] | None:
@@ -143,8 +119,6 @@ def _csharp(node: Node, src: bytes) -> list[Match]:
     body = node.child_by_field_name("body")
     if node.type in _CS_CLASSES:
         return [Match("class", qualify(field_text(node, "name", src)), node, node, body, body)]
-    if node.type == "delegate_declaration":
-        return [Match("type", field_text(node, "name", src), node, node)]
     if node.type in _CS_FUNCTIONS and body is not None:
         return [Match("function", _cs_name(node, src), node, node, body)]
     if node.type in _CS_PROPERTIES and _has_body(node):

@@ -3,12 +3,9 @@
 Python: functions and classes, decorated ones spanning their decorators. JS/TS: function and
 class declarations, class methods and arrow-function fields, ``const f = () => ...`` and
 ``const f = function ...`` with a single declarator, CommonJS ``exports.f = function ...``,
-any other single-declarator binding whose value spans several lines (``const ZodType =
-$constructor(...)``, config objects: kind ``variable``), TypeScript interfaces, type aliases and
-enums, and ``declare`` forms (``declare function f(): void;`` included); ``export`` and
-``declare`` wraps are part of the span, namespaces and ``declare global`` are scanned through.
-Left out: one-line bindings (``const a = require(...)``), object-literal methods and nested
-functions (they stay inside their enclosing chunk), overload signatures outside ``declare``.
+TypeScript interfaces, type aliases and enums; ``export`` wraps are part of the span and
+namespaces are scanned through. Left out: object-literal methods and nested functions (they stay
+inside their enclosing chunk).
 """
 
 from __future__ import annotations
@@ -18,14 +15,7 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
-from contextos.code.chunking.syntax import (
-    LangRules,
-    Match,
-    end_row,
-    errors_only,
-    field_text,
-    text_of,
-)
+from contextos.code.chunking.syntax import LangRules, Match, errors_only, field_text
 
 __all__ = ["JS_RULES", "PYTHON_RULES"]
 
@@ -71,20 +61,13 @@ def _value_match(name: str, node: Node, value: Node | None) -> list[Match]:
 
 
 def _js_binding(node: Node, src: bytes) -> list[Match]:
-    """``const f = () => {}``, ``handler = () => {}`` in a class, ``exports.f = function``, and
-    ``const X = <any value over several lines>`` (a schema, a config object, a factory call)."""
+    """``const f = () => {}``, ``handler = () => {}`` in a class, ``exports.f = function``."""
     if node.type in ("lexical_declaration", "variable_declaration"):
         declarators = [c for c in node.named_children if c.type == "variable_declarator"]
         if len(declarators) != 1:
             return []
         decl = declarators[0]
-        target, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
-        if target is None or target.type != "identifier":
-            return []
-        found = _value_match(text_of(target, src), node, value)
-        if found or value is None or end_row(node) == node.start_point.row:
-            return found
-        return [Match("variable", text_of(target, src), node, node, value)]
+        return _value_match(field_text(decl, "name", src), node, decl.child_by_field_name("value"))
     if node.type in _FIELDS:
         name = field_text(node, "property", src) or field_text(node, "name", src)
         return _value_match(name, node, node.child_by_field_name("value"))
@@ -103,12 +86,7 @@ def _js(node: Node, src: bytes) -> list[Match]:
         if inner is not None:
             return [replace(m, node=node) for m in _js(inner, src)]
         return _value_match("default", node, node.child_by_field_name("value"))
-    if kind == "ambient_declaration":
-        inner = node.named_children[0] if node.named_child_count else None
-        return [replace(m, node=node) for m in _js(inner, src)] if inner is not None else []
     name = field_text(node, "name", src)
-    if kind == "function_signature" and node.parent and node.parent.type == "ambient_declaration":
-        return [Match("function", name, node, node)]
     body = node.child_by_field_name("body")
     if not name:
         return _js_binding(node, src)
@@ -127,8 +105,6 @@ def _js_transparent(node: Node) -> Sequence[Node] | None:
         return node.children
     if node.type in ("expression_statement", "ambient_declaration", "export_statement"):
         inner = node.named_children[0] if node.named_child_count else None
-        if inner is not None and inner.type == "statement_block":
-            return inner.children
         if inner is None or inner.type not in _MODULES:
             return None
         node = inner

@@ -4,10 +4,8 @@ Lua: ``function a.b:c()`` (symbol ``a.b.c``), ``local function f``, and ``M.f = 
 ``local f = function`` with a single target. Shell: ``f() { }`` and ``function f { }`` at the top
 level of the file or of a top-level ``{ }`` group (nvm wraps its whole script in one). Zig:
 ``fn`` declarations, ``test "name"`` blocks (symbol ``test.name``, as Zig's test runner names
-them), ``const X = struct/enum/union/opaque { ... }`` containers with their functions, and
-other ``const``/``var`` declarations whose value spans several lines. Left
-out: Lua tables (``M.x = { f = function ... }``: as definitions they cost lazy.nvim's
-prose queries more than they gave), shell functions defined inside
+them) and ``const X = struct/enum/union/opaque { ... }`` containers with their functions. Left
+out: Lua tables of functions (``M = { f = function ... }``), shell functions defined inside
 ``if`` blocks, Zig comptime-generated types (``fn List(T) type { return struct {...} }`` is one
 function).
 """
@@ -21,7 +19,6 @@ from tree_sitter import Node
 from contextos.code.chunking.syntax import (
     LangRules,
     Match,
-    end_row,
     errors_only,
     field_text,
     first_named,
@@ -45,15 +42,11 @@ def _lua_assigned_function(node: Node, src: bytes) -> list[Match]:
     values = first_named(assign, frozenset({"expression_list"}))
     if targets is None or values is None or targets.named_child_count != 1:
         return []
-    if values.named_child_count != 1:
+    if values.named_child_count != 1 or values.named_children[0].type != "function_definition":
         return []
-    value = values.named_children[0]
     name = text_of(targets.named_children[0], src).replace(":", ".")
-    if not _is_dotted(name):
-        return []
-    if value.type == "function_definition":
-        return [Match("function", name, node, node, value.child_by_field_name("body"))]
-    return []
+    body = values.named_children[0].child_by_field_name("body")
+    return [Match("function", name, node, node, body)] if _is_dotted(name) else []
 
 
 def _is_dotted(name: str) -> bool:
@@ -103,12 +96,8 @@ def _zig(node: Node, src: bytes) -> list[Match]:
         return []
     container = first_named(node, _ZIG_CONTAINERS)
     declared = first_named(node, frozenset({"identifier"}))
-    if declared is None:
+    if container is None or declared is None:
         return []
-    if container is None:
-        if end_row(node) == node.start_point.row:
-            return []
-        return [Match("variable", text_of(declared, src), node, node, declared.next_named_sibling)]
     brace = next((c for c in container.children if c.type == "{"), None)
     return [Match("class", text_of(declared, src), node, node, brace, members=container)]
 

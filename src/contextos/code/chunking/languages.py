@@ -6,23 +6,20 @@ tree-sitter grammar and are chunked along their syntax tree; every other known l
 in line windows.
 
 Grammar modules are imported on the first ``parser_for`` call of their language, not at import
-time, so a CLI that never chunks C++ never loads the C++ grammar. ``grammar_for`` is the one place
-content matters: a ``.h`` header is C by its name, but parses with the C++ grammar when it is
-written in C++. Left out: detection by shebang or modeline, and grammars beyond the twenty the
-package depends on.
+time, so a CLI that never chunks C++ never loads the C++ grammar. Left out: detection by shebang or
+modeline, and grammars beyond the twenty the package depends on.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import re
 import threading
 from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser
 
-__all__ = ["PARSED_LANGUAGES", "PROSE_LANGUAGES", "grammar_for", "language_for", "parser_for"]
+__all__ = ["PARSED_LANGUAGES", "PROSE_LANGUAGES", "language_for", "parser_for"]
 
 _GRAMMARS: dict[str, tuple[str, str]] = {
     "python": ("tree_sitter_python", "language"),
@@ -106,20 +103,6 @@ def language_for(path: str) -> str | None:
         return "dockerfile"
     dot = name.rfind(".")
     return _EXTENSIONS.get(name[dot:]) if dot > 0 else None
-
-
-_CPP_ONLY = re.compile(
-    r"^[ \t]*(?:template\s*<|namespace\s+[\w:]+\s*\{|class\s+\w|(?:public|private|protected)\s*:)",
-    re.MULTILINE,
-)
-
-
-def grammar_for(language: str, text: str) -> str:
-    """The grammar to parse ``text`` (a file of ``language``) with: ``language`` itself, except
-    that C files holding a line that only C++ can start (``template <``, ``namespace x {``,
-    ``class X``, ``public:``) parse as C++. C++ projects name their headers ``.h`` as often as
-    ``.hpp``, and the C grammar reads their classes and templates as errors."""
-    return "cpp" if language == "c" and _CPP_ONLY.search(text) else language
 
 
 @functools.cache

@@ -86,7 +86,7 @@ def outline(text: str, language: str) -> list[Definition] | None:
     parser = parser_for(language)
     if rules is None or parser is None:
         return None
-    src = (rules.prepare(text) if rules.prepare else text).encode("utf-8", "replace")
+    src = text.encode("utf-8", "replace")
     try:
         tree = parser.parse(src)
     except ValueError:

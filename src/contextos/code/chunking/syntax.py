@@ -47,13 +47,11 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class LangRules:
-    """How to find definitions in one grammar's tree. ``prepare`` rewrites the text before it is
-    parsed without moving any character (blanks over what the grammar cannot read)."""
+    """How to find definitions in one grammar's tree."""
 
     comments: frozenset[str]
     match: Callable[[Node, bytes], list[Match]]
     transparent: Callable[[Node], Sequence[Node] | None]
-    prepare: Callable[[str], str] | None = None
 
 
 def text_of(node: Node, src: bytes) -> str:
