@@ -1,8 +1,17 @@
 """Syntax chunking of PHP, Ruby, C#, Scala, Kotlin, Swift, Elixir, Haskell, Lua, shell and Zig,
-and the index re-chunking every file once when the chunker changes.
+the definition forms of every parsed language, and the index re-chunking every file once when the
+chunker changes.
 
 Each golden file under ``fixtures/chunking`` holds a container with two or more methods, a free
 function and a comment above a definition; the expected rows were read off the file by hand.
+Each file under ``fixtures/chunking/forms`` holds the ways its language defines a name (type
+aliases, grouped and multi-line bindings, macros, export macros, ``declare``, ...) and forms that
+define nothing (one-line constants, prototypes, abstract methods). ``FORMS`` records what the
+chunker makes of them today, misses included: in module chunks stay TypeScript ``const X =
+<call>``, Go ``var``/``const``, Rust ``static``, multi-line ``#define``, C++ ``using`` aliases,
+concepts and ``class FMT_API x``, ``declare`` forms, Kotlin/Swift/Scala type aliases, C#
+delegates, Ruby ``X = Struct.new do``. Rules for all of them were measured and reverted (the
+"definition forms" paragraph of ``docs/benchmarks.md``); a rule added later changes these rows.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import pytest
 
 from contextos import Workspace
 from contextos.code.chunking import CHUNKER_VERSION, PARSED_LANGUAGES, chunk_file, language_for
+from contextos.code.symbols import defined_symbols
 from tests.conftest import RepoMaker
 from tests.test_chunking import assert_well_formed
 
@@ -117,6 +127,222 @@ GOLDEN: dict[str, list[Row]] = {
     ],
 }
 
+FORMS: dict[str, list[Row]] = {
+    "Forms.cs": [
+        ("module", None, 1, 5),
+        ("class", "IMessagePackFormatter", 7, 10),
+        ("class", "MessagePackSerializer", 12, 20),
+        ("method", "MessagePackSerializer.Serialize", 14, 17),
+        ("method", "MessagePackSerializer.Count", 19, 19),
+        ("class", "Point", 22, 22),
+        ("class", "Mode", 24, 24),
+    ],
+    "Forms.hs": [
+        ("module", None, 1, 3),
+        ("type", "Value", 5, 8),
+        ("type", "Parser", 10, 10),
+        ("type", "Pair", 12, 12),
+        ("class", "FromJSON", 14, 15),
+        ("method", "FromJSON.parseJSON", 15, 15),
+        ("class", "FromJSON", 17, 18),
+        ("method", "FromJSON.parseJSON", 18, 18),
+        ("function", "decode", 20, 21),
+    ],
+    "Forms.java": [
+        ("module", None, 1, 1),
+        ("class", "Shape", 3, 9),
+        ("method", "Shape.name", 6, 8),
+        ("class", "Point", 11, 15),
+        ("method", "Point.Point", 12, 14),
+        ("class", "Marker", 17, 17),
+        ("class", "StringUtils", 19, 29),
+        ("method", "StringUtils.isEmpty", 24, 26),
+        ("class", "StringUtils.Mode", 28, 28),
+    ],
+    "Forms.kt": [
+        ("module", None, 1, 3),
+        ("class", "Flow", 5, 7),
+        ("class", "FlowCollector", 9, 11),
+        ("class", "Point", 13, 13),
+        ("class", "Result", 15, 17),
+        ("class", "Result.Empty", 16, 16),
+        ("function", "shout", 19, 19),
+        ("module", None, 21, 23),
+        ("function", "isActive", 25, 26),
+        ("class", "Mode", 28, 28),
+    ],
+    "Forms.scala": [
+        ("module", None, 1, 3),
+        ("class", "Monad", 5, 10),
+        ("method", "Monad.map", 8, 9),
+        ("class", "EitherT", 12, 12),
+        ("class", "EitherT", 14, 18),
+        ("method", "EitherT.left", 17, 17),
+        ("class", "Color", 20, 22),
+        ("class", "Bounded", 24, 26),
+    ],
+    "Forms.swift": [
+        ("module", None, 1, 1),
+        ("class", "Middleware", 3, 5),
+        ("class", "Application", 7, 9),
+        ("method", "Application.init", 8, 8),
+        ("class", "Application", 11, 13),
+        ("method", "Application.shutdown", 12, 12),
+        ("class", "Request", 15, 17),
+        ("class", "HTTPMethod", 19, 19),
+        ("module", None, 21, 21),
+        ("class", "Counter", 23, 25),
+        ("method", "Counter.increment", 24, 24),
+        ("function", "makeApp", 27, 29),
+    ],
+    "forms.c": [
+        ("module", None, 1, 4),
+        ("type", "uv_loop_t", 6, 7),
+        ("type", "uv_anon_t", 9, 11),
+        ("type", "uv_loop_s", 13, 15),
+        ("type", "uv_run_mode", 17, 20),
+        ("type", "uv_any", 22, 22),
+        ("type", "uv_close_cb", 24, 24),
+        ("module", None, 26, 26),
+        ("function", "uv__helper", 28, 30),
+        ("function", "uv_loop_init", 32, 34),
+        ("function", "uv_version", 36, 38),
+    ],
+    "forms.ex": [
+        ("class", "Plug.Router", 1, 15),
+        ("method", "Plug.Router.__using__", 5, 8),
+        ("method", "Plug.Router.match", 10, 11),
+        ("method", "Plug.Router.dispatch", 12, 12),
+        ("method", "Plug.Router.fetch", 13, 13),
+        ("method", "Plug.Router.is_ok", 14, 14),
+        ("class", "Plug.Exception", 17, 19),
+        ("method", "Plug.Exception.status", 18, 18),
+        ("class", "Plug.Exception", 21, 23),
+        ("method", "Plug.Exception.status", 22, 22),
+    ],
+    "forms.go": [
+        ("module", None, 1, 3),
+        ("type", "Engine", 5, 8),
+        ("type", "HandlerFunc", 10, 11),
+        ("type", "HandlersChain", 12, 13),
+        ("type", "IRouter", 15, 17),
+        ("module", None, 19, 32),
+        ("function", "New", 34, 36),
+        ("method", "Engine.Use", 38, 40),
+    ],
+    "forms.hpp": [
+        ("module", None, 1, 2),
+        ("class", "formatter", 4, 7),
+        ("method", "formatter.formatter", 6, 6),
+        ("module", None, 9, 13),
+        ("type", "align", 15, 15),
+        ("module", None, 17, 20),
+        ("class", "basic_memory_buffer", 22, 26),
+        ("method", "basic_memory_buffer.grow", 28, 29),
+        ("module", None, 31, 34),
+    ],
+    "forms.js": [
+        ("module", None, 1, 1),
+        ("function", "View", 3, 5),
+        ("function", "View.prototype.lookup", 7, 9),
+        ("function", "exports.compile", 11, 13),
+        ("module", None, 15, 18),
+        ("class", "Router", 20, 24),
+        ("method", "Router.handle", 21, 23),
+        ("module", None, 26, 26),
+    ],
+    "forms.lua": [
+        ("module", None, 1, 5),
+        ("function", "M.setup", 7, 9),
+        ("function", "M.method", 11, 11),
+        ("function", "norm", 13, 13),
+        ("function", "M.run", 15, 15),
+        ("module", None, 17, 21),
+    ],
+    "forms.php": [
+        ("module", None, 1, 3),
+        ("class", "QueueManager", 5, 16),
+        ("method", "QueueManager.connection", 12, 15),
+        ("class", "Factory", 18, 21),
+        ("class", "Macroable", 23, 28),
+        ("method", "Macroable.macro", 25, 27),
+        ("class", "Suit", 30, 38),
+        ("method", "Suit.color", 34, 37),
+        ("function", "queue_helper", 40, 42),
+        ("module", None, 44, 49),
+    ],
+    "forms.py": [
+        ("module", None, 1, 3),
+        ("function", "default_headers", 6, 7),
+        ("class", "Session", 10, 18),
+        ("method", "Session.request", 13, 14),
+        ("method", "Session.headers", 16, 18),
+        ("class", "Adapter", 21, 23),
+        ("function", "fetch", 26, 27),
+    ],
+    "forms.rb": [
+        ("module", None, 1, 1),
+        ("class", "Rack", 3, 23),
+        ("class", "Rack.Response", 4, 14),
+        ("method", "Rack.Response.[]", 8, 10),
+        ("method", "Rack.Response.initialize", 12, 13),
+        ("method", "Rack.release", 21, 21),
+        ("class", "Rack.Utils.HeaderHash", 25, 26),
+    ],
+    "forms.rs": [
+        ("module", None, 1, 1),
+        ("type", "JoinSet", 3, 6),
+        ("function", "spawn_inner", 8, 10),
+        ("class", "JoinSet", 12, 16),
+        ("method", "JoinSet.new", 13, 15),
+        ("class", "JoinSet", 18, 22),
+        ("method", "JoinSet.default", 19, 21),
+        ("class", "IntoResponse", 24, 26),
+        ("function", "pin", 28, 31),
+        ("type", "MissedTickBehavior", 33, 35),
+        ("type", "Result", 37, 37),
+        ("module", None, 39, 45),
+        ("function", "helper", 46, 47),
+    ],
+    "forms.sh": [
+        ("module", None, 1, 1),
+        ("function", "nvm_has", 3, 3),
+        ("function", "nvm_ls", 5, 7),
+        ("function", "nvm_sub", 9, 11),
+        ("module", None, 13, 13),
+    ],
+    "forms.ts": [
+        ("module", None, 1, 1),
+        ("type", "ZodType", 3, 5),
+        ("module", None, 7, 9),
+        ("type", "ZodTypeAny", 11, 11),
+        ("class", "ZodBase", 13, 17),
+        ("method", "ZodBase.parse", 14, 16),
+        ("module", None, 19, 23),
+        ("type", "ZodKind", 25, 27),
+        ("module", None, 29, 35),
+        ("function", "assertEqual", 36, 37),
+        ("function", "makeIssue", 39, 41),
+        ("function", "handler", 43, 45),
+    ],
+    "forms.tsx": [
+        ("module", None, 1, 1),
+        ("type", "ButtonProps", 3, 5),
+        ("function", "Button", 7, 9),
+        ("module", None, 11, 13),
+    ],
+    "forms.zig": [
+        ("module", None, 1, 1),
+        ("class", "Arg", 3, 9),
+        ("method", "Arg.init", 6, 8),
+        ("class", "Mode", 11, 11),
+        ("module", None, 13, 15),
+        ("function", "parse", 17, 17),
+        ("function", "List", 19, 21),
+        ("function", "test.parse", 23, 25),
+    ],
+}
+
 NEW_LANGUAGES = {
     "php",
     "ruby",
@@ -136,6 +362,10 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def form(name: str) -> str:
+    return (FIXTURES / "forms" / name).read_text(encoding="utf-8")
+
+
 def test_golden_files_cover_every_new_language_and_all_of_them_are_parsed() -> None:
     assert {language_for(name) for name in GOLDEN} == NEW_LANGUAGES
     assert NEW_LANGUAGES <= PARSED_LANGUAGES
@@ -147,6 +377,27 @@ def test_definitions_comments_and_containers_are_chunked_along_the_syntax_tree(n
     chunks = chunk_file(name, text)
     assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == GOLDEN[name]
     assert_well_formed(chunks, text)
+
+
+def test_definition_form_files_cover_every_parsed_language() -> None:
+    assert {language_for(name) for name in FORMS} == PARSED_LANGUAGES
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_definition_forms_are_chunked_as_recorded_and_listed_as_definitions(name: str) -> None:
+    text = form(name)
+    chunks = chunk_file(name, text)
+    assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == FORMS[name]
+    assert_well_formed(chunks, text)
+    defined = [(symbol, kind) for kind, symbol, _, _ in FORMS[name] if symbol is not None]
+    assert defined_symbols(chunks) == list(dict.fromkeys(defined))
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_truncated_and_unbalanced_definition_forms_still_cover_every_line(name: str) -> None:
+    for text in truncations(form(name)):
+        assert_well_formed(chunk_file(name, text), text)
+        assert_well_formed(chunk_file(name, text, window_lines=3, max_chunk_lines=4), text)
 
 
 def test_a_method_carries_its_container_signature_as_context() -> None:
